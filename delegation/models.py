@@ -1,0 +1,1 @@
+"""Delegates, delegations, runbooks and owner interruptions arrive with their own issue."""

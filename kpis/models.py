@@ -1,0 +1,1 @@
+"""Tickets, SLA policy and the weekly KPI rows arrive with their own issue."""

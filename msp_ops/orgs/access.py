@@ -1,0 +1,56 @@
+"""Page access: login, a membership in the current organization, and the role's permission.
+
+``@org_view(Perm.X)`` on function views and ``OrgViewMixin`` on class-based views both read
+``roles.ROLE_PERMISSIONS``; a missing permission is a 403, a user without any organization
+is sent to a page that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from msp_ops.orgs.roles import Perm, role_can
+from msp_ops.orgs.scoping import OrgScopedMixin
+
+
+def check_access(request: HttpRequest, perm: Perm | None) -> HttpResponse | None:
+    """None when the request may go on, else the response that stops it."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.membership is None:
+        return redirect("no_organization")
+    if perm is not None and not role_can(request.membership.role, perm):
+        raise PermissionDenied(f"Your role may not {perm.value.replace('_', ' ')}.")
+    return None
+
+
+def org_view(perm: Perm | None = Perm.VIEW) -> Callable:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if stop := check_access(request, perm):
+                return stop
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+class OrgViewMixin(OrgScopedMixin):
+    permission: Perm | None = Perm.VIEW
+
+    def dispatch(self, request, *args, **kwargs):
+        if stop := check_access(request, self.permission):
+            return stop
+        return super().dispatch(request, *args, **kwargs)
+
+
+def can(request: HttpRequest, perm: Perm) -> bool:
+    return request.membership is not None and role_can(request.membership.role, perm)

@@ -1,0 +1,19 @@
+from django.http import HttpRequest
+
+from msp_ops.orgs.models import Membership
+from msp_ops.orgs.roles import ROLE_PERMISSIONS
+
+
+def current_organization(request: HttpRequest) -> dict:
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return {"org": None, "membership": None, "perms_in_org": frozenset(), "my_orgs": []}
+    return {
+        "org": request.org,
+        "membership": membership,
+        # Templates test e.g. `"manage_tickets" in perms_in_org`.
+        "perms_in_org": {str(p) for p in ROLE_PERMISSIONS[membership.role]},
+        "my_orgs": Membership.objects.filter(user=request.user)
+        .select_related("organization")
+        .order_by("organization__name"),
+    }

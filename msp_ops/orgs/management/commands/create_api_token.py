@@ -1,0 +1,27 @@
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from msp_ops.orgs.models import Membership
+from msp_ops.orgs.services import issue_api_token
+
+
+class Command(BaseCommand):
+    help = "Creates an API token for a member; the key is printed once, as the last line."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--org", required=True, metavar="SLUG")
+        parser.add_argument("--name", default="API token")
+
+    def handle(self, *args, username: str, org: str, name: str, **options):
+        membership = (
+            Membership.objects.select_related("organization", "user")
+            .filter(user__username=username, organization__slug=org)
+            .first()
+        )
+        if membership is None:
+            raise CommandError(f"'{username}' is not a member of an organization with slug '{org}'.")
+        issued = issue_api_token(membership=membership, name=name)
+        self.stdout.write(
+            f"Token '{issued.token.name}' for {username} in {org}. Store the key now; it is shown once:"
+        )
+        self.stdout.write(issued.key)

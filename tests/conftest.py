@@ -1,0 +1,96 @@
+"""Base fixtures: an organization with a member of each role, and a stranger elsewhere.
+
+The real PostgreSQL and Redis are started by ``tests/harness.py`` (loaded with ``-p``)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from msp_ops.orgs.models import Membership, Organization, Role
+from msp_ops.orgs.services import issue_api_token
+from tests.factories import MembershipFactory, OrganizationFactory
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def org(db) -> Organization:
+    return OrganizationFactory(slug="acme-it", name="Acme IT", timezone="America/Chicago", managed_clients=24)
+
+
+@pytest.fixture
+def other_org(db) -> Organization:
+    return OrganizationFactory(slug="rival-msp", name="Rival MSP")
+
+
+def _member(org: Organization, username: str, role: str) -> Membership:
+    return MembershipFactory(organization=org, user__username=username, role=role)
+
+
+@pytest.fixture
+def founder_membership(org) -> Membership:
+    return _member(org, "fran", Role.FOUNDER)
+
+
+@pytest.fixture
+def founder(founder_membership):
+    return founder_membership.user
+
+
+@pytest.fixture
+def manager_membership(org) -> Membership:
+    return _member(org, "sam", Role.SERVICE_MANAGER)
+
+
+@pytest.fixture
+def manager(manager_membership):
+    return manager_membership.user
+
+
+@pytest.fixture
+def tech_membership(org) -> Membership:
+    return _member(org, "tess", Role.TECHNICIAN)
+
+
+@pytest.fixture
+def technician(tech_membership):
+    return tech_membership.user
+
+
+@pytest.fixture
+def viewer_membership(org) -> Membership:
+    return _member(org, "vic", Role.VIEWER)
+
+
+@pytest.fixture
+def viewer(viewer_membership):
+    return viewer_membership.user
+
+
+@pytest.fixture
+def stranger_membership(other_org) -> Membership:
+    return _member(other_org, "otto", Role.FOUNDER)
+
+
+@pytest.fixture
+def stranger(stranger_membership):
+    return stranger_membership.user
+
+
+@pytest.fixture
+def founder_client(founder) -> Client:
+    client = Client()
+    client.force_login(founder)
+    return client
+
+
+def api_client_for(membership: Membership) -> Client:
+    """A Django test client that sends the member's new API token on every request."""
+    key = issue_api_token(membership=membership).key
+    return Client(headers={"Authorization": f"Token {key}"})
+
+
+@pytest.fixture
+def api(founder_membership) -> Client:
+    return api_client_for(founder_membership)

@@ -1,0 +1,76 @@
+"""factory_boy factories; related rows always stay inside the entry's organization."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+
+from audits.models import Category, TimeAudit, TimeEntry
+from msp_ops.orgs.models import Membership, Organization, Role
+from msp_ops.orgs.services import create_organization
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    slug = factory.Sequence(lambda n: f"msp-{n}")
+    name = factory.Sequence(lambda n: f"MSP {n}")
+    timezone = "UTC"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Through the service, so every org gets its default categories like in real life.
+        return create_organization(
+            slug=kwargs["slug"],
+            name=kwargs["name"],
+            timezone_name=kwargs.get("timezone", "UTC"),
+            managed_clients=kwargs.get("managed_clients", 0),
+        )
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.FOUNDER
+
+
+class TimeEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimeEntry
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.LazyAttribute(
+        lambda o: MembershipFactory(organization=o.organization, role=Role.FOUNDER).user
+    )
+    category = factory.LazyAttribute(
+        lambda o: Category.objects.get(organization=o.organization, slug="tickets")
+    )
+    started_at = factory.Sequence(lambda n: datetime(2025, 1, 6, 8, tzinfo=UTC) + timedelta(hours=n))
+    ended_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(minutes=45))
+    activity = factory.Sequence(lambda n: f"Password reset #{n}")
+
+
+class TimeAuditFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimeAudit
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.LazyAttribute(
+        lambda o: MembershipFactory(organization=o.organization, role=Role.FOUNDER).user
+    )
+    start_date = factory.Faker("date_object")

@@ -96,12 +96,15 @@ class Category(OrgScopedModel):
         return self.name
 
 
-def duration_inside(start: datetime, end: datetime) -> Sum:
-    """Sum of each entry's part inside [start, end); use on entries ``overlapping(start, end)``."""
+def duration_inside(start: datetime, end: datetime, condition: Q | None = None) -> Sum:
+    """Sum of each entry's part inside [start, end); use on entries ``overlapping(start, end)``.
+
+    ``condition`` restricts the sum to some of those entries (SQL ``FILTER (WHERE ...)``).
+    """
     part = Least(F("ended_at"), Value(end, output_field=DateTimeField())) - Greatest(
         F("started_at"), Value(start, output_field=DateTimeField())
     )
-    return Sum(ExpressionWrapper(part, output_field=DurationField()))
+    return Sum(ExpressionWrapper(part, output_field=DurationField()), filter=condition)
 
 
 class TimeEntryQuerySet(OrgScopedQuerySet):

@@ -1,10 +1,10 @@
 from django.urls import path
 
-from audits import views
+from audits import csv_views, views
 
 app_name = "audits"
 urlpatterns = [
     path("today/", views.today, name="today"),
     path("", views.audit_list, name="audit_list"),
-    path("csv/", views.csv_page, name="csv"),
+    path("csv/", csv_views.csv_page, name="csv"),
 ]

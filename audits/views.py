@@ -15,8 +15,3 @@ def today(request: HttpRequest) -> HttpResponse:
 @org_view(Perm.VIEW)
 def audit_list(request: HttpRequest) -> HttpResponse:
     return render(request, "audits/placeholder.html", {"nav": "audits", "title": "Audits"})
-
-
-@org_view(Perm.LOG_OWN_TIME)
-def csv_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "audits/placeholder.html", {"nav": "csv", "title": "Import/export"})

@@ -1,0 +1,163 @@
+"""Reads worth a name: the audit report (SPEC 1 "Time audit", SPEC 4 ``/audits/{id}/report/``).
+
+``audit_report`` is the one implementation behind the report page, its print view and the
+API. It aggregates in the database (two queries, whatever the number of entries); only
+entries crossing the window's edge or a midnight count for their part inside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+
+from audits.models import TAG_FIELDS, CategoryKind, Handling, TimeAudit, TimeEntry, duration_inside
+from msp_ops.lib.weeks import day_bounds, days, range_bounds, to_hours
+
+MAX_CANDIDATES = 5
+
+QUADRANTS: dict[str, Q] = {
+    "urgent_important": Q(urgent=True, important=True),
+    "urgent_not_important": Q(urgent=True, important=False),
+    "not_urgent_important": Q(urgent=False, important=True),
+    "not_urgent_not_important": Q(urgent=False, important=False),
+}
+
+
+def any_tag() -> Q:
+    q = Q()
+    for column in TAG_FIELDS.values():
+        q |= Q(**{column: True})
+    return q
+
+
+def _sum(start: datetime, end: datetime, condition: Q | None = None) -> Sum:
+    return duration_inside(start, end, condition)
+
+
+@dataclass
+class Candidate:
+    category: str
+    name: str
+    hours: Decimal
+    hours_by_tag: dict[str, Decimal]
+    entries: int
+
+
+@dataclass
+class AuditReport:
+    audit: int
+    user: str
+    start_date: date
+    end_date: date
+    logged_hours: Decimal
+    hours_by_day: dict[date, Decimal]
+    empty_days: list[date]
+    hours_by_tag: dict[str, Decimal]
+    untagged_hours: Decimal
+    reclaimable_hours: Decimal
+    hours_by_category: dict[str, Decimal]
+    in_business_hours: Decimal
+    on_business_hours: Decimal
+    personal_hours: Decimal
+    delegated_hours: Decimal
+    quadrants: dict[str, Decimal]
+    candidates: list[Candidate]
+    # For the page only (not in the API): category slug -> display name.
+    category_names: dict[str, str] = field(default_factory=dict)
+
+    def as_api_dict(self) -> dict[str, Any]:
+        """SPEC 4's JSON shape: dates as ISO strings, hours as Decimals with 2 places."""
+        data = asdict(self)
+        data.pop("category_names")
+        data["start_date"] = self.start_date.isoformat()
+        data["end_date"] = self.end_date.isoformat()
+        data["hours_by_day"] = {day.isoformat(): hours for day, hours in self.hours_by_day.items()}
+        data["empty_days"] = [day.isoformat() for day in self.empty_days]
+        for candidate in data["candidates"]:
+            candidate.pop("name")
+        return data
+
+
+def audit_report(audit: TimeAudit) -> AuditReport:
+    tz = audit.organization.tz
+    start, end = range_bounds(audit.start_date, audit.end_date, tz)
+    entries = TimeEntry.objects.for_org(audit.organization).filter(user=audit.user).overlapping(start, end)
+    window_days = list(days(audit.start_date, audit.end_date))
+
+    figures: dict[str, Sum] = {"logged": _sum(start, end)}
+    for day in window_days:
+        day_start, day_end = day_bounds(day, tz)
+        # Clip to the day as well as select the entries touching it: one column per day.
+        figures[f"day_{day:%Y%m%d}"] = _sum(
+            day_start, day_end, Q(started_at__lt=day_end, ended_at__gt=day_start)
+        )
+    for tag, column in TAG_FIELDS.items():
+        figures[f"sum_tag_{tag}"] = _sum(start, end, Q(**{column: True}))
+    figures["untagged"] = _sum(start, end, ~any_tag())
+    figures["reclaimable"] = _sum(start, end, any_tag())
+    figures["in_business"] = _sum(start, end, Q(category__kind=CategoryKind.IN_BUSINESS))
+    figures["on_business"] = _sum(start, end, Q(category__kind=CategoryKind.ON_BUSINESS))
+    figures["personal"] = _sum(start, end, Q(handling=Handling.PERSONAL))
+    figures["delegated"] = _sum(start, end, Q(handling=Handling.DELEGATED))
+    for name, condition in QUADRANTS.items():
+        figures[f"q_{name}"] = _sum(start, end, condition)
+    figures["q_unflagged"] = _sum(start, end, Q(urgent__isnull=True) | Q(important__isnull=True))
+    totals = {key: to_hours(value) for key, value in entries.aggregate(**figures).items()}
+
+    per_category = (
+        entries.values("category__slug", "category__name")
+        .annotate(
+            hours=_sum(start, end),
+            tagged_hours=_sum(start, end, any_tag()),
+            tagged_entries=Count("pk", filter=any_tag()),
+            **{f"sum_tag_{tag}": _sum(start, end, Q(**{column: True})) for tag, column in TAG_FIELDS.items()},
+        )
+        .order_by("category__slug")
+    )
+    rows = list(per_category)
+    hours_by_day = {day: totals[f"day_{day:%Y%m%d}"] for day in window_days}
+    candidates = sorted(
+        (row for row in rows if row["tagged_hours"]),
+        key=lambda row: (-row["tagged_hours"], row["category__slug"]),
+    )[:MAX_CANDIDATES]
+
+    return AuditReport(
+        audit=audit.pk,
+        user=audit.user.get_username(),
+        start_date=audit.start_date,
+        end_date=audit.end_date,
+        logged_hours=totals["logged"],
+        hours_by_day=hours_by_day,
+        empty_days=[day for day, hours in hours_by_day.items() if not hours],
+        hours_by_tag={tag: totals[f"sum_tag_{tag}"] for tag in TAG_FIELDS},
+        untagged_hours=totals["untagged"],
+        reclaimable_hours=totals["reclaimable"],
+        hours_by_category={row["category__slug"]: to_hours(row["hours"]) for row in rows if row["hours"]},
+        in_business_hours=totals["in_business"],
+        on_business_hours=totals["on_business"],
+        personal_hours=totals["personal"],
+        delegated_hours=totals["delegated"],
+        quadrants={name: totals[f"q_{name}"] for name in [*QUADRANTS, "unflagged"]},
+        candidates=[
+            Candidate(
+                category=row["category__slug"],
+                name=row["category__name"],
+                hours=to_hours(row["tagged_hours"]),
+                hours_by_tag={tag: to_hours(row[f"sum_tag_{tag}"]) for tag in TAG_FIELDS},
+                entries=row["tagged_entries"],
+            )
+            for row in candidates
+        ],
+        category_names={row["category__slug"]: row["category__name"] for row in rows},
+    )
+
+
+def audit_day(audit: TimeAudit, today: date) -> int | None:
+    """Which day of the audit ``today`` is (1..7), or None outside the window."""
+    if audit.start_date <= today <= audit.end_date:
+        return (today - audit.start_date).days + 1
+    return None

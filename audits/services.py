@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from audits.models import (
     DEFAULT_CATEGORIES,
+    DEFAULT_CATEGORY_SLUG,
     TAG_FIELDS,
     Category,
     RunningTimer,
@@ -72,6 +73,38 @@ def create_default_categories(*, org: Organization) -> None:
         ],
         ignore_conflicts=True,
     )
+
+
+def create_category(*, org: Organization, slug: str, name: str, kind: str) -> Category:
+    category = Category(organization=org, slug=slug, name=name, kind=kind)
+    category.position = (
+        Category.objects.for_org(org).order_by("-position").values_list("position", flat=True).first() or 0
+    ) + 1
+    category.full_clean(exclude=["organization"], validate_constraints=False)
+    if Category.objects.for_org(org).filter(slug=slug).exists():
+        raise ValidationError({"slug": f"A category with slug '{slug}' already exists."})
+    category.save()
+    return category
+
+
+def update_category(*, category: Category, name: str, kind: str) -> Category:
+    """Renames a category or changes its kind; the slug stays (clients address it by slug)."""
+    category.name = name
+    category.kind = kind
+    category.full_clean(exclude=["organization"], validate_constraints=False)
+    category.save(update_fields=["name", "kind"])
+    return category
+
+
+def archive_category(*, category: Category, archived: bool = True) -> Category:
+    """Archived categories stay on their entries but are no longer offered for new ones."""
+    if archived and category.slug == DEFAULT_CATEGORY_SLUG:
+        raise ValidationError(
+            {"slug": f"'{DEFAULT_CATEGORY_SLUG}' is the default category; it cannot be archived."}
+        )
+    category.archived = archived
+    category.save(update_fields=["archived"])
+    return category
 
 
 def _errors_of(error: ValidationError) -> dict[str, list[str]]:
@@ -355,7 +388,7 @@ def stop_timer(*, org: Organization, user: AbstractBaseUser, **overrides) -> Sav
         return None
     category = overrides.pop("category", None) or timer.category
     if category is None:
-        category = Category.objects.for_org(org).get(slug="other")
+        category = Category.objects.for_org(org).get(slug=DEFAULT_CATEGORY_SLUG)
     entry = TimeEntry(
         organization=org,
         user=user,

@@ -1,0 +1,32 @@
+"""Admin for the time-audit models, scoped to the administered organizations (OrgScopedAdmin)."""
+
+from django.contrib import admin
+
+from audits.models import Category, TimeAudit, TimeEntry
+from msp_ops.orgs.admin import OrgScopedAdmin
+
+
+@admin.register(Category)
+class CategoryAdmin(OrgScopedAdmin):
+    list_display = ["name", "slug", "kind", "archived", "organization"]
+    list_filter = ["kind", "archived"]
+    list_select_related = ["organization"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(OrgScopedAdmin):
+    list_display = ["started_at", "ended_at", "user", "activity", "category", "handling", "source"]
+    list_filter = ["handling", "source"]
+    list_select_related = ["user", "category", "organization"]
+    search_fields = ["activity", "client", "ticket_ref", "external_id", "user__username"]
+    date_hierarchy = "started_at"
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(TimeAudit)
+class TimeAuditAdmin(OrgScopedAdmin):
+    list_display = ["user", "start_date", "organization", "created_at"]
+    list_select_related = ["user", "organization"]
+    search_fields = ["user__username"]
+    date_hierarchy = "start_date"

@@ -128,9 +128,16 @@ def save_time_entries(*, org: Organization, entries: Sequence[TimeEntry]) -> lis
 
     for index, entry in enumerate(entries):
         try:
-            entry.full_clean(exclude=["organization"], validate_unique=False, validate_constraints=False)
+            # Django checks a foreign key with one query per item: user and category are
+            # checked for the whole batch below instead (bounded queries, SPEC 4).
+            entry.full_clean(
+                exclude=["organization", "user", "category"], validate_unique=False, validate_constraints=False
+            )
         except ValidationError as error:
             errors[index] = _errors_of(error)
+        for field in ("user", "category"):
+            if getattr(entry, f"{field}_id") is None:
+                _add(errors[index], field, "This field is required.")
 
     stored_by_external_id = _check_external_ids(org, entries, errors)
     _check_categories(entries, stored_by_external_id, errors)
@@ -219,10 +226,12 @@ def _check_categories(
         original = dict(TimeEntry.objects.filter(pk__in=edited).values_list("pk", "category_id"))
     for index, entry in enumerate(entries):
         category = entry.category if entry.category_id else None
-        if category is None or not category.archived:
+        if category is None:
             continue
         if category.organization_id != entry.organization_id:
             _add(errors[index], "category", "Unknown category.")
+            continue
+        if not category.archived:
             continue
         stored = stored_by_external_id.get(entry.external_id) if entry.external_id else None
         kept = original.get(entry.pk) or (stored.category_id if stored else None)

@@ -1,0 +1,192 @@
+"""The Today page's quick-add line: one line of text -> the fields of a time entry.
+
+A pure function (no database): the caller passes the day shown, the org's time zone, the
+current moment, the active category slugs and where the day's last entry ends. Syntax
+(docs/time-audit.md)::
+
+    9:00-9:45 Password resets for Acme @tickets #repetitive #outsourceable T#1234 !urgent
+    45m Vendor call @vendor-calls      1h30m ...      1.5h ...      9am-10:15am ...
+
+A duration ends now when the day shown is today; on any other day it starts where that
+day's last entry ends (09:00 when the day has none), so a founder catching up on a past
+day types the durations one after another.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from audits.models import MAX_ENTRY_DURATION, Handling, Tag
+
+START_HINT = "Start with a time range like 9:00-9:45 or a duration like 45m."
+DAY_START_WITHOUT_ENTRIES = time(9, 0)
+TAGS = [tag.value for tag in Tag]
+
+_CLOCK = r"(\d{1,2})(?:[:.](\d{2}))?\s*([ap]\.?m\.?)?"
+_RANGE = re.compile(rf"^{_CLOCK}\s*(?:-|–|to)\s*{_CLOCK}(?=\s|$)", re.IGNORECASE)
+_DURATION = re.compile(
+    r"^(?:(\d+(?:[.,]\d+)?)\s*h(?:rs?|ours?)?(?:\s*(\d+)\s*m(?:in)?s?)?|(\d+)\s*m(?:in)?s?)(?=\s|$)",
+    re.IGNORECASE,
+)
+_TICKET = re.compile(r"^T#([\w-]+)$", re.IGNORECASE)
+_FLAGS = {
+    "delegated": ("handling", Handling.DELEGATED),
+    "personal": ("handling", Handling.PERSONAL),
+    "urgent": ("urgent", True),
+    "not-urgent": ("urgent", False),
+    "noturgent": ("urgent", False),
+    "important": ("important", True),
+    "not-important": ("important", False),
+    "notimportant": ("important", False),
+}
+
+
+class QuickAddError(ValueError):
+    """The line cannot be understood; ``str(error)`` is the message shown under it."""
+
+
+@dataclass
+class QuickAdd:
+    started_at: datetime
+    ended_at: datetime
+    activity: str
+    category: str | None = None  # a slug; None means the default category
+    tags: list[str] = field(default_factory=list)
+    handling: str = Handling.PERSONAL
+    urgent: bool | None = None
+    important: bool | None = None
+    client: str = ""
+    ticket_ref: str = ""
+
+
+def parse_quick_add(
+    text: str,
+    *,
+    day: date,
+    tz: ZoneInfo,
+    now: datetime,
+    categories: Collection[str],
+    last_end: datetime | None = None,
+) -> QuickAdd:
+    """Parses one quick-add line for ``day`` (local, in ``tz``); raises QuickAddError.
+
+    ``categories`` are the slugs a new entry may use; ``last_end`` is when the day's last
+    entry ends (durations on a day other than today start there).
+    """
+    line = " ".join(text.split())
+    if not line:
+        raise QuickAddError(f"Type what you did. {START_HINT}")
+    started_at, ended_at, rest = _when(line, day=day, tz=tz, now=now, last_end=last_end)
+    if ended_at - started_at > MAX_ENTRY_DURATION:
+        raise QuickAddError("An entry lasts at most 24 hours.")
+
+    result = QuickAdd(started_at=started_at, ended_at=ended_at, activity="")
+    words = []
+    flags: dict[str, object] = {}
+    for word in rest.split():
+        if word.startswith("@") and len(word) > 1:
+            slug = word[1:].lower()
+            if slug not in categories:
+                few = ", ".join(f"@{s}" for s in sorted(categories)[:6])
+                raise QuickAddError(f"Unknown category @{slug}. Try one of: {few} ...")
+            result.category = slug
+        elif word.startswith("#") and len(word) > 1:
+            tag = word[1:].lower().replace("-", "_")
+            if tag not in TAGS:
+                raise QuickAddError(f"Unknown tag #{word[1:]}. Tags are: {', '.join('#' + t for t in TAGS)}.")
+            if tag not in result.tags:
+                result.tags.append(tag)
+        elif word.startswith("!") and len(word) > 1:
+            flag = word[1:].lower()
+            if flag not in _FLAGS:
+                known = ", ".join(f"!{f}" for f in ("delegated", "urgent", "important"))
+                raise QuickAddError(f"Unknown flag !{word[1:]}. Flags are: {known}.")
+            name, value = _FLAGS[flag]
+            flags[name] = value
+        elif match := _TICKET.match(word):
+            result.ticket_ref = match.group(1)
+        else:
+            words.append(word)
+
+    result.tags.sort(key=TAGS.index)
+    result.handling = flags.get("handling", Handling.PERSONAL)
+    if "urgent" in flags or "important" in flags:
+        # Naming one quadrant flag assesses the entry: the one left out is "no".
+        result.urgent = bool(flags.get("urgent", False))
+        result.important = bool(flags.get("important", False))
+    result.activity, result.client = _activity_and_client(words)
+    if not result.activity:
+        raise QuickAddError("Say what you did after the time, e.g. '45m Vendor call'.")
+    if len(result.activity) > 500:
+        raise QuickAddError("Keep the activity under 500 characters.")
+    return result
+
+
+def _activity_and_client(words: list[str]) -> tuple[str, str]:
+    """``<activity> for <client>``: the last 'for' that has words on both sides."""
+    for index in range(len(words) - 2, 0, -1):
+        if words[index].lower() == "for":
+            return " ".join(words[:index]), " ".join(words[index + 1 :])[:200]
+    return " ".join(words), ""
+
+
+def _when(
+    line: str, *, day: date, tz: ZoneInfo, now: datetime, last_end: datetime | None
+) -> tuple[datetime, datetime, str]:
+    if match := _RANGE.match(line):
+        h1, m1, mer1, h2, m2, mer2 = match.groups()
+        if mer2 and not mer1 and _clock(h1, m1, mer2) is not None:
+            # "9-10am": the start shares the end's am/pm unless that puts it after the end.
+            start_clock = _clock(h1, m1, mer2)
+            end_clock = _clock(h2, m2, mer2)
+            if start_clock is not None and end_clock is not None and start_clock >= end_clock:
+                start_clock = _clock(h1, m1, "am")
+        else:
+            start_clock = _clock(h1, m1, mer1)
+            end_clock = _clock(h2, m2, mer2)
+        if start_clock is None or end_clock is None:
+            raise QuickAddError(f"'{match.group(0)}' is not a time range. {START_HINT}")
+        if start_clock == end_clock:
+            raise QuickAddError(f"'{match.group(0)}' starts and ends at the same time.")
+        started_at = datetime.combine(day, start_clock, tzinfo=tz)
+        end_day = day if end_clock > start_clock else day + timedelta(days=1)  # past midnight
+        ended_at = datetime.combine(end_day, end_clock, tzinfo=tz)
+        return started_at, ended_at, line[match.end() :]
+    if match := _DURATION.match(line):
+        hours, extra_minutes, minutes = match.groups()
+        try:
+            if minutes is not None:
+                length = timedelta(minutes=int(minutes))
+            else:
+                length = timedelta(hours=float(Decimal(hours.replace(",", "."))))
+                length += timedelta(minutes=int(extra_minutes or 0))
+        except InvalidOperation:
+            raise QuickAddError(START_HINT) from None
+        length = timedelta(seconds=round(length.total_seconds() / 60) * 60)
+        if length <= timedelta(0):
+            raise QuickAddError("A duration must be at least one minute.")
+        if now.astimezone(tz).date() == day:
+            ended_at = now.astimezone(tz).replace(second=0, microsecond=0)
+            return ended_at - length, ended_at, line[match.end() :]
+        started_at = last_end or datetime.combine(day, DAY_START_WITHOUT_ENTRIES, tzinfo=tz)
+        return started_at, started_at + length, line[match.end() :]
+    raise QuickAddError(START_HINT)
+
+
+def _clock(hour: str, minute: str | None, meridiem: str | None) -> time | None:
+    """A wall-clock time from '9', '9:30', '9am', '12:15pm'; None when out of range."""
+    h, m = int(hour), int(minute or 0)
+    if m > 59:
+        return None
+    if meridiem:
+        if not 1 <= h <= 12:
+            return None
+        h = h % 12 + (12 if meridiem.lower().startswith("p") else 0)
+    elif h > 23:
+        return None
+    return time(h, m)

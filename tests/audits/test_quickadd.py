@@ -1,0 +1,151 @@
+"""The quick-add line parser: a table of lines and what they become (docs/time-audit.md)."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from audits.quickadd import START_HINT, QuickAddError, parse_quick_add
+from msp_ops.lib.weeks import elapsed
+
+CHI = ZoneInfo("America/Chicago")
+DAY = date(2025, 3, 4)  # a Tuesday
+NOW = datetime(2025, 3, 4, 11, 20, 37, tzinfo=CHI)
+CATEGORIES = {"tickets", "escalations", "vendor-calls", "sales", "other", "billing-admin", "team"}
+
+
+def parse(text, *, day=DAY, now=NOW, last_end=None):
+    return parse_quick_add(text, day=day, tz=CHI, now=now, categories=CATEGORIES, last_end=last_end)
+
+
+def at(hour, minute=0, day=DAY):
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=CHI)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("9:00-9:45 Password resets", at(9), at(9, 45)),
+        ("9:00 - 9:45 Password resets", at(9), at(9, 45)),
+        ("13:30-15:00 QBR prep", at(13, 30), at(15)),
+        ("9-10 Standup", at(9), at(10)),
+        ("9am-10:15am Standup", at(9), at(10, 15)),
+        ("9-10am Standup", at(9), at(10)),
+        ("11-1pm Lunch and learn", at(11), at(13)),  # start takes am: 11pm would be after 1pm
+        ("11:30am-12:15pm Vendor call", at(11, 30), at(12, 15)),
+        ("12am-1am Backup restore", at(0), at(1)),
+        ("1pm-2:30PM Quoting", at(13), at(14, 30)),
+        ("9.30-10.00 Approvals", at(9, 30), at(10)),
+        ("9:00–9:45 En dash", at(9), at(9, 45)),
+        ("9 to 10 Standup", at(9), at(10)),
+        # An end before the start runs past midnight into the next day.
+        ("23:00-1:00 Server migration", at(23), at(1, day=date(2025, 3, 5))),
+        # Durations on today end now (11:20, seconds dropped).
+        ("45m Vendor call", at(10, 35), at(11, 20)),
+        ("45min Vendor call", at(10, 35), at(11, 20)),
+        ("1h30m Escalation", at(9, 50), at(11, 20)),
+        ("1h 30m Escalation", at(9, 50), at(11, 20)),
+        ("1.5h Escalation", at(9, 50), at(11, 20)),
+        ("2h Escalation", at(9, 20), at(11, 20)),
+        ("0.25h Approvals", at(11, 5), at(11, 20)),
+    ],
+)
+def test_times(text, start, end):
+    parsed = parse(text)
+    assert (parsed.started_at, parsed.ended_at) == (start, end)
+
+
+def test_duration_on_another_day_starts_where_that_day_last_entry_ends():
+    monday = date(2025, 3, 3)
+    parsed = parse("45m Vendor call", day=monday, last_end=at(16, 10, day=monday))
+    assert (parsed.started_at, parsed.ended_at) == (at(16, 10, day=monday), at(16, 55, day=monday))
+
+
+def test_duration_on_another_day_without_entries_starts_at_nine():
+    monday = date(2025, 3, 3)
+    parsed = parse("1h30m Quoting", day=monday)
+    assert (parsed.started_at, parsed.ended_at) == (at(9, day=monday), at(10, 30, day=monday))
+
+
+def test_the_full_example_line():
+    parsed = parse("9:00-9:45 Password resets for Acme @tickets #repetitive #outsourceable")
+    assert parsed.activity == "Password resets"
+    assert parsed.client == "Acme"
+    assert parsed.category == "tickets"
+    assert parsed.tags == ["repetitive", "outsourceable"]
+    assert parsed.handling == "personal"
+    assert (parsed.urgent, parsed.important) == (None, None)
+    assert parsed.ticket_ref == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("45m Call", {"activity": "Call", "client": "", "category": None, "tags": []}),
+        # Tokens may sit anywhere; tags come back in the fixed order.
+        (
+            "45m #owner_by_habit Call @sales #repetitive for Big Dental Co",
+            {"activity": "Call", "client": "Big Dental Co", "category": "sales"},
+        ),
+        ("45m Call #owner-by-habit #repetitive", {"tags": ["repetitive", "owner_by_habit"]}),
+        ("45m Call #Repetitive #repetitive", {"tags": ["repetitive"]}),
+        ("45m Call @Tickets", {"category": "tickets"}),
+        ("45m Review patching !delegated", {"handling": "delegated"}),
+        # One quadrant flag assesses the entry: the other one is "no".
+        ("45m Outage !urgent", {"urgent": True, "important": False}),
+        ("45m Hiring plan !important", {"urgent": False, "important": True}),
+        ("45m Outage !urgent !important", {"urgent": True, "important": True}),
+        ("45m Outage !not-urgent !not-important", {"urgent": False, "important": False}),
+        ("45m VPN down T#1234 for Acme", {"ticket_ref": "1234", "client": "Acme", "activity": "VPN down"}),
+        # "for" needs words on both sides; the last one starts the client.
+        ("45m Prep for QBR for Acme", {"activity": "Prep for QBR", "client": "Acme"}),
+        ("45m Paperwork for", {"activity": "Paperwork for", "client": ""}),
+        ("45m for Acme", {"activity": "for Acme", "client": ""}),
+        ("45m  lots   of   spaces ", {"activity": "lots of spaces"}),
+    ],
+)
+def test_fields(text, expected):
+    parsed = parse(text)
+    for name, value in expected.items():
+        assert getattr(parsed, name) == value, name
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", f"Type what you did. {START_HINT}"),
+        ("   ", f"Type what you did. {START_HINT}"),
+        ("Password resets", START_HINT),
+        ("@tickets 9:00-9:45 resets", START_HINT),
+        ("9:00-9:45Password", START_HINT),
+        ("25:00-26:00 Night", f"'25:00-26:00' is not a time range. {START_HINT}"),
+        ("9:75-10:00 Typo", f"'9:75-10:00' is not a time range. {START_HINT}"),
+        ("13pm-14pm Typo", f"'13pm-14pm' is not a time range. {START_HINT}"),
+        ("9:00-9:00 Nothing", "'9:00-9:00' starts and ends at the same time."),
+        ("25h Marathon", "An entry lasts at most 24 hours."),
+        ("0m Nothing", "A duration must be at least one minute."),
+        ("45m", "Say what you did after the time, e.g. '45m Vendor call'."),
+        ("45m @tickets #repetitive", "Say what you did after the time, e.g. '45m Vendor call'."),
+        (
+            "45m Call @meetings",
+            "Unknown category @meetings. Try one of: @billing-admin, @escalations, @other, @sales, "
+            "@team, @tickets ...",
+        ),
+        (
+            "45m Call #boring",
+            "Unknown tag #boring. Tags are: #repetitive, #outsourceable, #systemizable, #owner_by_habit.",
+        ),
+        ("45m Call !asap", "Unknown flag !asap. Flags are: !delegated, !urgent, !important."),
+        ("45m " + "x" * 501, "Keep the activity under 500 characters."),
+    ],
+)
+def test_errors(text, message):
+    with pytest.raises(QuickAddError) as caught:
+        parse(text)
+    assert str(caught.value) == message
+
+
+def test_a_range_on_a_dst_change_day_is_real_elapsed_time():
+    # 2025-03-09: Chicago jumps from 02:00 CST to 03:00 CDT, so 1:30-3:30 is one real hour.
+    parsed = parse("1:30-3:30 Patch night", day=date(2025, 3, 9))
+    assert elapsed(parsed.started_at, parsed.ended_at) == timedelta(hours=1)

@@ -9,15 +9,18 @@ from typing import Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Q, Sum, Value
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
-from msp_ops.lib.weeks import hours_between
+from msp_ops.lib.weeks import elapsed, hours_between
 from msp_ops.orgs.scoping import OrgScopedModel, OrgScopedQuerySet
 
 MAX_ENTRY_DURATION = timedelta(hours=24)
+MAX_ACTIVITY_LENGTH = 500
+NAIVE_TIME_MESSAGE = "Give the time with a UTC offset, e.g. 2025-03-03T09:00:00-06:00."
 
 
 class Tag(models.TextChoices):
@@ -113,10 +116,11 @@ class TimeEntryQuerySet(OrgScopedQuerySet):
         return self.filter(started_at__lt=end, ended_at__gt=start)
 
     def tagged(self) -> Self:
-        return self.filter(_any_tag_q())
+        return self.filter(any_tag())
 
 
-def _any_tag_q() -> Q:
+def any_tag() -> Q:
+    """Entries with at least one of the four tags (the "reclaimable" ones, SPEC 1)."""
     q = Q()
     for field in TAG_FIELDS.values():
         q |= Q(**{field: True})
@@ -127,7 +131,7 @@ class TimeEntry(OrgScopedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="time_entries")
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField()
-    activity = models.CharField(max_length=500)
+    activity = models.CharField(max_length=MAX_ACTIVITY_LENGTH)
     category = models.ForeignKey(Category, models.PROTECT, related_name="entries")
     tag_repetitive = models.BooleanField(default=False)
     tag_outsourceable = models.BooleanField(default=False)
@@ -138,7 +142,8 @@ class TimeEntry(OrgScopedModel):
     important = models.BooleanField(null=True, blank=True)
     client = models.CharField(max_length=200, blank=True)
     ticket_ref = models.CharField(max_length=100, blank=True)
-    notes = models.TextField(blank=True, max_length=10_000)
+    # A TextField's max_length binds only forms; the validator makes full_clean() enforce it.
+    notes = models.TextField(blank=True, max_length=10_000, validators=[MaxLengthValidator(10_000)])
     # NULL when absent: NULLs never collide, so ON CONFLICT (organization, external_id) works.
     external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
@@ -182,27 +187,34 @@ class TimeEntry(OrgScopedModel):
 
     @property
     def duration(self) -> timedelta:
-        return self.ended_at - self.started_at
+        return elapsed(self.started_at, self.ended_at)
 
     @property
     def duration_hours(self) -> Decimal:
         return hours_between(self.started_at, self.ended_at)
 
     def clean(self) -> None:
-        errors = {}
+        """SPEC 1 rules of one entry that need Python: aware times, order and length, activity."""
+        errors: dict[str, str] = {}
+        times_ok = True
         for name in ("started_at", "ended_at"):
             value = getattr(self, name)
-            if value is not None and timezone.is_naive(value):
-                errors[name] = "Give the time with a UTC offset, e.g. 2025-03-03T09:00:00-06:00."
+            if not isinstance(value, datetime):
+                times_ok = False
+            elif timezone.is_naive(value):
+                times_ok = False
+                errors[name] = NAIVE_TIME_MESSAGE
+        if times_ok:
+            # Through UTC: same-zone datetimes subtract as wall-clock time (25 h look like 24).
+            length = elapsed(self.started_at, self.ended_at)
+            if length <= timedelta(0):
+                errors["ended_at"] = "The entry must end after it starts."
+            elif length > MAX_ENTRY_DURATION:
+                errors["ended_at"] = "An entry lasts at most 24 hours."
+        if self.activity and not self.activity.strip():
+            errors["activity"] = "Say what you did (1 to 500 characters)."
         if errors:
             raise ValidationError(errors)
-        if self.started_at and self.ended_at:
-            if self.ended_at <= self.started_at:
-                raise ValidationError({"ended_at": "The entry must end after it starts."})
-            if self.ended_at - self.started_at > MAX_ENTRY_DURATION:
-                raise ValidationError({"ended_at": "An entry lasts at most 24 hours."})
-        if self.activity is not None and not self.activity.strip():
-            raise ValidationError({"activity": "Say what you did (1 to 500 characters)."})
 
 
 class TimeAudit(OrgScopedModel):
@@ -235,7 +247,7 @@ class RunningTimer(OrgScopedModel):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
     started_at = models.DateTimeField()
-    activity = models.CharField(max_length=500, blank=True)
+    activity = models.CharField(max_length=MAX_ACTIVITY_LENGTH, blank=True)
     category = models.ForeignKey(Category, models.SET_NULL, null=True, blank=True, related_name="+")
     tags = models.JSONField(default=list, blank=True)
 

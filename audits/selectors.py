@@ -14,7 +14,15 @@ from typing import Any
 
 from django.db.models import Count, Q, Sum
 
-from audits.models import TAG_FIELDS, CategoryKind, Handling, TimeAudit, TimeEntry, duration_inside
+from audits.models import (
+    TAG_FIELDS,
+    CategoryKind,
+    Handling,
+    TimeAudit,
+    TimeEntry,
+    any_tag,
+    duration_inside,
+)
 from msp_ops.lib.weeks import day_bounds, days, range_bounds, to_hours
 
 MAX_CANDIDATES = 5
@@ -25,13 +33,6 @@ QUADRANTS: dict[str, Q] = {
     "not_urgent_important": Q(urgent=False, important=True),
     "not_urgent_not_important": Q(urgent=False, important=False),
 }
-
-
-def any_tag() -> Q:
-    q = Q()
-    for column in TAG_FIELDS.values():
-        q |= Q(**{column: True})
-    return q
 
 
 def _sum(start: datetime, end: datetime, condition: Q | None = None) -> Sum:
@@ -83,6 +84,15 @@ class AuditReport:
 
 
 def audit_report(audit: TimeAudit) -> AuditReport:
+    """Every figure of SPEC 1 "Time audit" for the audit's 7 local days, in two queries.
+
+    One aggregate over the member's entries touching the window (totals, days, tags,
+    kinds, handling, quadrants), one GROUP BY category (hours per category and the
+    candidates). Each sum clips the entry to the window (or the day), so an entry crossing
+    the edge or a midnight counts only its part inside; DST days are 23 or 25 hours.
+    Loading ``audit.organization``/``audit.user`` costs a query each unless already cached
+    (``select_related``).
+    """
     tz = audit.organization.tz
     start, end = range_bounds(audit.start_date, audit.end_date, tz)
     entries = TimeEntry.objects.for_org(audit.organization).filter(user=audit.user).overlapping(start, end)

@@ -199,7 +199,10 @@ def _check_members(org: Organization, entries: Sequence[TimeEntry], errors: list
     """Every entry's user is a member of the org (one query)."""
     user_ids = {entry.user_id for entry in entries if entry.user_id is not None}
     members = set(
-        Membership.objects.for_org(org).filter(user_id__in=user_ids).values_list("user_id", flat=True)
+        Membership.objects.for_org(org)
+        .filter(user_id__in=user_ids)
+        .order_by()  # the default ordering would join organization and user
+        .values_list("user_id", flat=True)
         if user_ids
         else ()
     )

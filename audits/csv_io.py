@@ -152,10 +152,12 @@ def _normal(header: str) -> str:
 
 def read_table(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """(header, [(row number, fields)]); row 1 is the header, blank lines keep their number."""
+    # strict: an unclosed quote is an error, not a field swallowing the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        records = list(reader)
     except csv.Error as error:
-        raise CsvFileError(f"This is not a readable CSV file: {error}.") from None
+        raise CsvFileError(f"This is not a readable CSV file (line {reader.line_num}): {error}.") from None
     numbered = [(number, record) for number, record in enumerate(records, start=1)]
     while numbered and not any(cell.strip() for cell in numbered[0][1]):
         numbered.pop(0)
@@ -439,10 +441,12 @@ def _column_for_field(ctx: _Context, model_field: str) -> str:
 
 
 def _rows_not_items(message: str, numbers: list[int]) -> str:
-    """The service names batch items by index; a file's reader thinks in row numbers."""
-    message = re.sub(r"item (\d+) of this batch", lambda m: f"row {numbers[int(m[1])]} of this file", message)
+    """The service numbers batch items from 1; a file's reader thinks in row numbers."""
+    message = re.sub(
+        r"item (\d+) of this batch", lambda m: f"row {numbers[int(m[1]) - 1]} of this file", message
+    )
     return re.sub(
-        r"in this batch \(item (\d+)\)", lambda m: f"in this file (row {numbers[int(m[1])]})", message
+        r"in this batch \(item (\d+)\)", lambda m: f"in this file (row {numbers[int(m[1]) - 1]})", message
     )
 
 

@@ -1,13 +1,28 @@
-"""/api/v1/: one router for every app's viewsets, plus the OpenAPI schema and offline docs."""
+"""/api/v1/: one router for every app's viewsets, plus the OpenAPI schema and offline docs.
+
+Each app lists its ``routes`` in ``<app>/api/urls.py``; add the module to ``APP_ROUTES``.
+The schema (``/api/schema/``) and the docs (``/api/docs/``, ``/api/redoc/``) are public:
+they describe the API and hold no data; every ``/api/v1/`` endpoint needs a token.
+"""
+
+from importlib import import_module
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter(trailing_slash=True)
-router.include_format_suffixes = False
+APP_ROUTES = ["audits.api.urls"]
 
-# Each app registers its viewsets here (audits, delegation, kpis).
+
+class ApiRouter(DefaultRouter):
+    include_root_view = False
+    include_format_suffixes = False
+
+
+router = ApiRouter(trailing_slash=True)
+for module in APP_ROUTES:
+    for prefix, viewset, basename in import_module(module).routes:
+        router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("v1/", include(router.urls)),

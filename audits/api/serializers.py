@@ -1,0 +1,219 @@
+"""Shapes of /time-entries/ and /audits/ (SPEC 4), field for field.
+
+Serializers check shape and resolve usernames and category slugs inside the organization
+(one query each per batch); the services write. Output is built by hand from the stored
+rows (``to_representation``): a page of 1000 entries or a batch of 500 answers fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rest_framework import serializers
+
+from audits.models import (
+    DEFAULT_CATEGORY_SLUG,
+    TAG_FIELDS,
+    Category,
+    Handling,
+    Source,
+    Tag,
+    TimeAudit,
+    TimeEntry,
+)
+from msp_ops.api.serializers import (
+    AwareDateTimeField,
+    StrictBooleanField,
+    StrictSerializer,
+    members_by_username,
+    resolve_member,
+)
+
+TAG_NAMES = ", ".join(TAG_FIELDS)
+
+
+class TagListField(serializers.ListField):
+    """Tag names in, the same set out in the fixed order (repetitive, outsourceable, ...)."""
+
+    child = serializers.ChoiceField(choices=Tag.choices)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        if unknown := [value for value in data if not (isinstance(value, str) and value in TAG_FIELDS)]:
+            shown = ", ".join(repr(value) for value in unknown)
+            raise serializers.ValidationError(f"Unknown tag(s) {shown}; the tags are {TAG_NAMES}.")
+        return [tag for tag in TAG_FIELDS if tag in data]
+
+
+class TimeEntrySerializer(StrictSerializer):
+    id = serializers.IntegerField(read_only=True)
+    user = serializers.CharField(
+        required=False, max_length=150, help_text="Username of a member; defaults to the token's member."
+    )
+    started_at = AwareDateTimeField(help_text="ISO 8601 with a UTC offset; answered in the org's zone.")
+    ended_at = AwareDateTimeField(help_text="After started_at, at most 24 hours later.")
+    activity = serializers.CharField(max_length=500, help_text="What was done, 1 to 500 characters.")
+    category = serializers.CharField(
+        required=False,
+        max_length=50,
+        help_text=f"Slug of one of the organization's categories; default `{DEFAULT_CATEGORY_SLUG}`.",
+    )
+    tags = TagListField(required=False, help_text=f"A set of: {TAG_NAMES}; answered in that order.")
+    handling = serializers.ChoiceField(
+        choices=Handling.choices, required=False, help_text="Default `personal`."
+    )
+    urgent = StrictBooleanField(required=False, allow_null=True, help_text="null when not assessed.")
+    important = StrictBooleanField(required=False, allow_null=True, help_text="null when not assessed.")
+    client = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    ticket_ref = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    external_id = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=200,
+        help_text="Unique per organization: sending it again updates that entry instead of adding one.",
+    )
+    source = serializers.ChoiceField(choices=Source.choices, required=False, help_text="Default `api`.")
+    duration_hours = serializers.FloatField(read_only=True, help_text="Hours, 2 decimal places.")
+
+    @classmethod
+    def batch_context(cls, items: list[Any], request) -> dict[str, Any]:
+        slugs = {
+            item["category"]
+            for item in items
+            if isinstance(item, Mapping) and isinstance(item.get("category"), str)
+        }
+        slugs.add(DEFAULT_CATEGORY_SLUG)
+        return {
+            "members": members_by_username(request, items),
+            "categories": {c.slug: c for c in Category.objects.for_org(request.org).filter(slug__in=slugs)},
+        }
+
+    def validate_user(self, value: str):
+        return resolve_member(self.context, value)
+
+    def validate_category(self, value: str) -> Category:
+        try:
+            return self.context["categories"][value]
+        except KeyError:
+            raise serializers.ValidationError(
+                f"Unknown category '{value}'; use the slug of one of the organization's categories."
+            ) from None
+
+    def to_object(self, data: dict[str, Any], instance: TimeEntry | None = None) -> TimeEntry:
+        if instance is None:
+            instance = TimeEntry(
+                organization=self.context["org"],
+                user=self.context["request"].user,
+                category=self.context["categories"].get(DEFAULT_CATEGORY_SLUG),
+                source=Source.API,
+            )
+        for name, value in data.items():
+            setattr(instance, name, value)
+        return instance
+
+    def to_representation(self, entry: TimeEntry) -> dict[str, Any]:
+        tz = self.context["tz"]
+        return {
+            "id": entry.pk,
+            "user": entry.user.get_username(),
+            "started_at": entry.started_at.astimezone(tz).isoformat(),
+            "ended_at": entry.ended_at.astimezone(tz).isoformat(),
+            "activity": entry.activity,
+            "category": entry.category.slug,
+            "tags": entry.tags,
+            "handling": entry.handling,
+            "urgent": entry.urgent,
+            "important": entry.important,
+            "client": entry.client,
+            "ticket_ref": entry.ticket_ref,
+            "notes": entry.notes,
+            "external_id": entry.external_id,
+            "source": entry.source,
+            "duration_hours": float(entry.duration_hours),
+        }
+
+
+class AuditSerializer(StrictSerializer):
+    id = serializers.IntegerField(read_only=True)
+    user = serializers.CharField(
+        required=False, max_length=150, help_text="Username of a member; defaults to the token's member."
+    )
+    start_date = serializers.DateField(help_text="First day (YYYY-MM-DD, the org's local date).")
+    end_date = serializers.DateField(read_only=True, help_text="start_date + 6.")
+
+    @classmethod
+    def batch_context(cls, items: list[Any], request) -> dict[str, Any]:
+        return {"members": members_by_username(request, items)}
+
+    def validate_user(self, value: str):
+        return resolve_member(self.context, value)
+
+    def to_object(self, data: dict[str, Any], instance: TimeAudit | None = None) -> TimeAudit:
+        return TimeAudit(
+            organization=self.context["org"],
+            user=data.get("user", self.context["request"].user),
+            start_date=data["start_date"],
+        )
+
+    def to_representation(self, audit: TimeAudit) -> dict[str, Any]:
+        return {
+            "id": audit.pk,
+            "user": audit.user.get_username(),
+            "start_date": audit.start_date.isoformat(),
+            "end_date": audit.end_date.isoformat(),
+        }
+
+
+# --- the report (schema only: the body comes from audit_report().as_api_dict()) ------------
+
+
+def _hours(help_text: str = "Hours, 2 decimal places.") -> serializers.FloatField:
+    return serializers.FloatField(help_text=help_text)
+
+
+class HoursByTagSerializer(serializers.Serializer):
+    repetitive = _hours()
+    outsourceable = _hours()
+    systemizable = _hours()
+    owner_by_habit = _hours()
+
+
+class QuadrantsSerializer(serializers.Serializer):
+    urgent_important = _hours()
+    urgent_not_important = _hours()
+    not_urgent_important = _hours()
+    not_urgent_not_important = _hours()
+    unflagged = _hours(help_text="Hours of entries where urgent or important is null.")
+
+
+class CandidateSerializer(serializers.Serializer):
+    category = serializers.CharField(help_text="Category slug.")
+    hours = _hours(help_text="Tagged hours of the category, each entry counted once.")
+    hours_by_tag = HoursByTagSerializer()
+    entries = serializers.IntegerField(help_text="Number of the category's tagged entries.")
+
+
+class AuditReportSerializer(serializers.Serializer):
+    audit = serializers.IntegerField()
+    user = serializers.CharField()
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    logged_hours = _hours()
+    hours_by_day = serializers.DictField(child=_hours(), help_text="Each of the 7 dates -> hours.")
+    empty_days = serializers.ListField(child=serializers.DateField(), help_text="Days without entries.")
+    hours_by_tag = HoursByTagSerializer(help_text="An entry with several tags counts toward each.")
+    untagged_hours = _hours()
+    reclaimable_hours = _hours(help_text="Hours of entries with at least one tag, counted once.")
+    hours_by_category = serializers.DictField(
+        child=_hours(), help_text="Slug -> hours, categories with hours."
+    )
+    in_business_hours = _hours()
+    on_business_hours = _hours()
+    personal_hours = _hours()
+    delegated_hours = _hours()
+    quadrants = QuadrantsSerializer()
+    candidates = CandidateSerializer(many=True, help_text="At most 5, best first, ties broken by slug.")

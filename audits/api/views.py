@@ -1,0 +1,78 @@
+"""/time-entries/ and /audits/ (SPEC 4): thin viewsets on the one API framework."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from audits.api.serializers import AuditReportSerializer, AuditSerializer, TimeEntrySerializer
+from audits.filters import TimeAuditFilter, TimeEntryFilter
+from audits.models import TimeAudit, TimeEntry
+from audits.selectors import audit_report
+from audits.services import BatchValidationError, delete_time_entry, save_time_entries, start_time_audit
+from msp_ops.api.viewsets import EditableMixin, OrgScopedViewSet, Saved
+from msp_ops.orgs.roles import Perm
+
+
+class TimeEntryViewSet(EditableMixin, OrgScopedViewSet):
+    """Time entries of the organization's members (SPEC 1 "Time entries").
+
+    Technicians read and write only their own entries; viewers only read; founders and
+    service managers push for any member by naming its `user`. Lists are ordered by
+    `started_at`, then `id`.
+    """
+
+    model = TimeEntry
+    serializer_class = TimeEntrySerializer
+    filterset_class = TimeEntryFilter
+    write_perm = Perm.LOG_TIME_FOR_OTHERS
+    own_perm = Perm.LOG_OWN_TIME
+    owner_field = "user"
+    ordering = ("started_at", "id")
+    select_related = ("user", "category")
+
+    def save_items(self, items: list[TimeEntry]) -> list[Saved]:
+        return [
+            (saved.entry, saved.created) for saved in save_time_entries(org=self.request.org, entries=items)
+        ]
+
+    def delete_item(self, item: TimeEntry) -> None:
+        delete_time_entry(entry=item)
+
+
+class TimeAuditViewSet(OrgScopedViewSet):
+    """7-day time audits (SPEC 1 "Time audit"), newest first, and their report."""
+
+    model = TimeAudit
+    serializer_class = AuditSerializer
+    filterset_class = TimeAuditFilter
+    write_perm = Perm.MANAGE_AUDITS
+    ordering = ("-start_date", "-id")
+    select_related = ("user", "organization")
+
+    def save_items(self, items: list[TimeAudit]) -> list[Saved]:
+        errors: list[dict] = [{} for _ in items]
+        saved: list[Saved] = []
+        for index, item in enumerate(items):
+            try:
+                saved.append(
+                    (start_time_audit(org=self.request.org, user=item.user, start_date=item.start_date), True)
+                )
+            except ValidationError as error:
+                errors[index] = error.message_dict
+        if any(errors):
+            raise BatchValidationError(errors)
+        return saved
+
+    @extend_schema(
+        responses={200: AuditReportSerializer},
+        description=(
+            "The audit report (SPEC 1), from the same function as the report page. Hours are "
+            "JSON numbers with 2 decimal places, inside the 7-day window only."
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def report(self, request, pk=None) -> Response:
+        return Response(audit_report(self.get_object()).as_api_dict())

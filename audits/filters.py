@@ -1,0 +1,80 @@
+"""django-filter FilterSets of the audits app, shared by pages and the API (STYLE 1).
+
+``from`` / ``to`` take ISO 8601 timestamps **with** a UTC offset (a naive one is refused,
+like everywhere in the API) and select the entries that *overlap* ``[from, to)``: an entry
+from 08:30 to 09:30 is in ``?from=...T09:00...``. Touching entries are not (an entry
+ending exactly at ``from`` is out).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
+
+from audits.models import TAG_FIELDS, Tag, TimeAudit, TimeEntry
+from msp_ops.api.serializers import BAD_TIME_MESSAGE, NAIVE_TIME_MESSAGE
+
+
+class AwareDateTimeFormField(forms.Field):
+    """ISO 8601 with an offset; a naive or malformed value is a clear error."""
+
+    def to_python(self, value: str | None) -> datetime | None:
+        if value in (None, ""):
+            return None
+        try:
+            parsed = parse_datetime(value.strip())
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise ValidationError(BAD_TIME_MESSAGE)
+        if parsed.utcoffset() is None:
+            raise ValidationError(NAIVE_TIME_MESSAGE)
+        return parsed
+
+
+class AwareDateTimeFilter(django_filters.Filter):
+    field_class = AwareDateTimeFormField
+
+
+class TimeEntryFilter(django_filters.FilterSet):
+    user = django_filters.CharFilter(field_name="user__username", label="Username of the member.")
+    tag = django_filters.ChoiceFilter(
+        choices=Tag.choices, method="filter_tag", label="Entries with this tag."
+    )
+    category = django_filters.CharFilter(field_name="category__slug", label="Category slug.")
+
+    class Meta:
+        model = TimeEntry
+        fields = ["user", "tag", "category"]
+
+    def filter_tag(self, queryset, name: str, value: str):
+        return queryset.filter(**{TAG_FIELDS[value]: True})
+
+    def filter_from(self, queryset, name: str, value: datetime):
+        return queryset.filter(ended_at__gt=value)
+
+    def filter_to(self, queryset, name: str, value: datetime):
+        return queryset.filter(started_at__lt=value)
+
+
+# ``from`` is a Python keyword: the two range filters are declared by name.
+TimeEntryFilter.base_filters["from"] = AwareDateTimeFilter(
+    method="filter_from",
+    label="Entries ending after this time (ISO 8601 with offset): overlapping [from, to).",
+)
+TimeEntryFilter.base_filters["to"] = AwareDateTimeFilter(
+    method="filter_to",
+    label="Entries starting before this time (ISO 8601 with offset): overlapping [from, to).",
+)
+
+
+class TimeAuditFilter(django_filters.FilterSet):
+    user = django_filters.CharFilter(field_name="user__username", label="Username of the member.")
+
+    class Meta:
+        model = TimeAudit
+        fields = ["user"]

@@ -1,0 +1,175 @@
+"""The one way every API endpoint works (STYLE 3; SPEC 4).
+
+``OrgScopedViewSet`` scopes every query to the token's organization (another
+organization's object: 404), applies the role table (403), paginates by cursor, and takes
+one object or an array of up to ``API_MAX_BATCH`` objects on ``POST``, stored in one
+transaction (201 when anything was created, else 200; the body holds the stored objects,
+an array for an array). A viewset of an app only names its parts::
+
+    class TimeEntryViewSet(EditableMixin, OrgScopedViewSet):
+        model = TimeEntry
+        serializer_class = TimeEntrySerializer
+        filterset_class = TimeEntryFilter
+        def save_items(self, items): ...  # calls the app's service
+
+The serializer checks shape and resolves slugs inside the organization; it builds unsaved
+model objects (``to_object``) and never writes. Services raise Django's ``ValidationError``
+(or ``BatchValidationError``), which ``msp_ops.api.exceptions`` turns into 400 bodies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import status, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from msp_ops.api.pagination import ApiCursorPagination
+from msp_ops.api.parsers import StrictJSONParser
+from msp_ops.api.permissions import Access, RolePermission, access
+from msp_ops.api.throttling import TokenRateThrottle
+from msp_ops.orgs.roles import Perm
+from msp_ops.orgs.scoping import OrgScopedMixin
+
+# (stored object, created?) as a viewset's save_items() returns them.
+Saved = tuple[models.Model, bool]
+
+
+def _item_errors(errors: Any, count: int) -> list[dict]:
+    """One error object per input item, in order, ``{}`` for valid ones (SPEC 4)."""
+    if isinstance(errors, dict):  # DRF's newer dict-by-index form
+        return [errors.get(index, {}) for index in range(count)]
+    return list(errors)
+
+
+class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
+    """List, retrieve and create (object or array) on the request organization's rows."""
+
+    model: type[models.Model]
+    read_perm: Perm | None = Perm.VIEW  # read every row
+    write_perm: Perm | None = None  # write any row, for any member
+    own_perm: Perm | None = None  # read and write the member's own rows only
+    owner_field: str | None = None  # the foreign key naming a row's member
+    ordering: Sequence[str] = ("id",)  # cursor order; ends with a unique field
+    select_related: Sequence[str] = ()
+
+    permission_classes = [RolePermission]
+    pagination_class = ApiCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    parser_classes = [StrictJSONParser]
+    throttle_classes = [TokenRateThrottle]
+
+    # --- hooks of an endpoint -------------------------------------------------------------
+
+    def save_items(self, items: list[models.Model]) -> list[Saved]:
+        """Stores unsaved objects through the app's service; raises Django ValidationErrors."""
+        raise NotImplementedError
+
+    def delete_item(self, item: models.Model) -> None:
+        raise NotImplementedError
+
+    # --- scope ------------------------------------------------------------------------
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request org
+            return self.model.objects.none()
+        queryset = super().get_queryset()
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        if access(self.request, self, write=False) is Access.OWN:
+            queryset = queryset.filter(**{self.owner_field: self.request.user})
+        return queryset
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        org = getattr(self.request, "org", None)
+        context["org"] = org
+        context["tz"] = org.tz if org is not None else None
+        return context
+
+    def writable_serializer(self, data: Any, **kwargs):
+        """A serializer for input, with the batch's slugs and names resolved in bulk."""
+        serializer_class = self.get_serializer_class()
+        items = data if isinstance(data, list) else [data]
+        context = {**self.get_serializer_context(), **serializer_class.batch_context(items, self.request)}
+        return serializer_class(data=data, context=context, **kwargs)
+
+    def check_owners(self, items: Sequence[models.Model]) -> None:
+        """A member allowed only its own rows may not write rows of another member (403)."""
+        if access(self.request, self, write=True) is not Access.OWN:
+            return
+        attname = f"{self.owner_field}_id"
+        for index, item in enumerate(items):
+            if getattr(item, attname) != self.request.user.pk:
+                where = f"item {index + 1}" if len(items) > 1 else "this object"
+                raise PermissionDenied(
+                    f"Your role may write only your own {self.model._meta.verbose_name_plural}; "
+                    f"{where} belongs to another member."
+                )
+
+    # --- actions ----------------------------------------------------------------------
+
+    def list(self, request, *args, **kwargs) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def create(self, request, *args, **kwargs) -> Response:
+        data = request.data
+        many = isinstance(data, list)
+        if many and not 1 <= len(data) <= settings.API_MAX_BATCH:
+            raise ValidationError(
+                {
+                    api_settings.NON_FIELD_ERRORS_KEY: [
+                        f"Send one object or an array of 1 to {settings.API_MAX_BATCH} objects "
+                        f"(this array has {len(data)})."
+                    ]
+                }
+            )
+        serializer = self.writable_serializer(data if many else [data], many=True)
+        if not serializer.is_valid():
+            errors = _item_errors(serializer.errors, len(serializer.initial_data))
+            raise ValidationError(errors if many else errors[0])
+        items = [serializer.child.to_object(values) for values in serializer.validated_data]
+        self.check_owners(items)
+        with transaction.atomic():
+            saved = self.save_items(items)
+        body = self.get_serializer([item for item, _ in saved], many=True).data
+        created = any(was_created for _, was_created in saved)
+        return Response(
+            body if many else body[0], status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class EditableMixin:
+    """``PUT``/``PATCH``/``DELETE`` on one object, through the same hooks as ``POST``."""
+
+    def update(self, request, *args, partial: bool = False, **kwargs) -> Response:
+        instance = self.get_object()
+        self.check_owners([instance])
+        serializer = self.writable_serializer(request.data, instance=instance, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        item = serializer.to_object(serializer.validated_data, instance=instance)
+        self.check_owners([item])
+        with transaction.atomic():
+            (saved, _created), *_ = self.save_items([item])
+        return Response(self.get_serializer(saved).data)
+
+    def partial_update(self, request, *args, **kwargs) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs) -> Response:
+        instance = self.get_object()
+        self.check_owners([instance])
+        with transaction.atomic():
+            self.delete_item(instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -200,13 +200,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["msp_ops.orgs.authentication.ApiTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["msp_ops.api.permissions.RolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["msp_ops.api.parsers.StrictJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "msp_ops.api.pagination.ApiCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["msp_ops.api.throttling.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "msp_ops.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "msp_ops.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Hours and other Decimals are JSON numbers (SPEC 4), not strings.
+    "COERCE_DECIMAL_TO_STRING": False,
     "DEFAULT_THROTTLE_RATES": {
+        # Per token; generous: a script pushing a year of history needs ~30 batch requests.
         "api_token": env("API_THROTTLE_RATE", default="6000/min"),
     },
 }
@@ -217,12 +223,30 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 *
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "msp-ops API",
-    "DESCRIPTION": "Push time entries, interruptions and tickets; read audits and weekly KPIs.",
+    "DESCRIPTION": (
+        "Push time entries, interruptions and tickets; read audits and weekly KPIs. "
+        "Authenticate with `Authorization: Token <key>`; see docs/api.md for batches, errors, "
+        "pagination and throttling."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and docs are public (they hold no data); every /api/v1/ call needs a token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "msp_ops.api.schema.add_error_components",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "HandlingEnum": "audits.models.Handling",
+        "SourceEnum": "audits.models.Source",
+        "TagEnum": "audits.models.Tag",
+    },
 }
 
 LOGGING = {

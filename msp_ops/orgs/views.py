@@ -36,7 +36,13 @@ def no_organization(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def switch_organization(request: HttpRequest) -> HttpResponse:
-    membership = Membership.objects.filter(user=request.user, organization_id=request.POST.get("org")).first()
+    """Makes another of the user's organizations current; any other value is a 404."""
+    org_id = request.POST.get("org", "")
+    membership = (
+        Membership.objects.filter(user=request.user, organization_id=int(org_id)).first()
+        if org_id.isdigit()
+        else None
+    )
     if membership is None:
         raise Http404("No such organization.")
     request.session[SESSION_KEY] = membership.organization_id
@@ -59,7 +65,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         "form": form,
         "tokens": tokens,
         "new_key": new_key,
-        "api_root": request.build_absolute_uri(reverse("api-root")),
+        "api_root": request.build_absolute_uri("/api/v1/"),
         "docs_url": reverse("api-docs"),
     }
     return render(request, "orgs/api_tokens.html", context)

@@ -1,0 +1,93 @@
+"""Who may open which page (roles.py): 200 or 403 per role, login first, an organization next."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories import UserFactory
+
+TODAY, AUDITS, CSV, TOKENS = "/audits/today/", "/audits/", "/audits/csv/", "/org/tokens/"
+
+# (role fixture, page, status): log_own_time opens Today and CSV, view opens Audits,
+# use_api opens API tokens (msp_ops/orgs/roles.py). What a technician sees of the audit
+# list (their own audits) is the time-audit pages' business, tested there.
+ACCESS = [
+    ("founder", TODAY, 200),
+    ("founder", AUDITS, 200),
+    ("founder", CSV, 200),
+    ("founder", TOKENS, 200),
+    ("manager", TODAY, 200),
+    ("manager", AUDITS, 200),
+    ("manager", CSV, 200),
+    ("manager", TOKENS, 200),
+    ("technician", TODAY, 200),
+    ("technician", CSV, 200),
+    ("technician", TOKENS, 200),
+    ("viewer", TODAY, 403),  # read-only: logs nothing
+    ("viewer", AUDITS, 200),
+    ("viewer", CSV, 403),
+    ("viewer", TOKENS, 200),
+]
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(("role", "url", "status"), ACCESS)
+def test_page_status_by_role(request, role, url, status):
+    response = _client_for(request.getfixturevalue(role)).get(url)
+    assert response.status_code == status
+
+
+def test_forbidden_page_says_what_the_role_may_not_do(viewer):
+    response = _client_for(viewer).get(TODAY)
+    assert response.status_code == 403
+    assert "Your role may not log own time." in response.content.decode()
+
+
+@pytest.mark.parametrize("url", [TODAY, AUDITS, CSV, TOKENS, "/"])
+def test_anonymous_visitor_is_sent_to_login(client, db, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url == f"/login/?next={url}"
+
+
+@pytest.mark.parametrize("url", [TODAY, AUDITS, CSV, TOKENS, "/"])
+def test_user_without_membership_lands_on_the_no_organization_page(db, url):
+    client = _client_for(UserFactory(username="nomad"))
+    response = client.get(url, follow=True)
+    assert response.redirect_chain[-1] == ("/no-organization/", 302)
+    assert "No organization yet" in response.content.decode()
+    assert "add_member SLUG nomad --role founder" in response.content.decode()
+
+
+def test_no_organization_page_sends_members_home(founder):
+    response = _client_for(founder).get("/no-organization/")
+    assert response.status_code == 302
+    assert response.url == "/"
+
+
+@pytest.mark.parametrize(("role", "landing"), [("founder", TODAY), ("technician", TODAY), ("viewer", AUDITS)])
+def test_home_lands_on_the_first_page_the_role_may_open(request, role, landing):
+    response = _client_for(request.getfixturevalue(role)).get("/")
+    assert response.status_code == 302
+    assert response.url == landing
+
+
+@pytest.mark.parametrize(
+    ("role", "links"),
+    [
+        ("founder", ["Today", "Audits", "Import/export", "API tokens"]),
+        ("technician", ["Today", "Import/export", "API tokens"]),
+        ("viewer", ["Audits", "API tokens"]),
+    ],
+)
+def test_navigation_shows_only_what_the_role_may_open(request, role, links):
+    body = _client_for(request.getfixturevalue(role)).get(TOKENS).content.decode()
+    nav = body.split('<nav class="nav"', 1)[1].split("</nav>", 1)[0]
+    for label in ["Today", "Audits", "Import/export", "API tokens"]:
+        assert (f">{label}</a>" in nav) == (label in links), label

@@ -171,3 +171,48 @@ def audit_day(audit: TimeAudit, today: date) -> int | None:
     if audit.start_date <= today <= audit.end_date:
         return (today - audit.start_date).days + 1
     return None
+
+
+# --- page reads: the Today page and the audit list ---------------------------------------
+
+
+@dataclass
+class DayEntries:
+    """A member's entries touching one local day, with the day's total (their parts inside it)."""
+
+    day: date
+    entries: list[TimeEntry]
+    total_hours: Decimal
+    last_end: datetime | None  # where the day's last entry ends: quick-add durations start there
+
+
+def day_entries(*, org, user, day: date) -> DayEntries:
+    """One query, whatever the number of entries (the category comes along)."""
+    from msp_ops.lib.weeks import clip, elapsed
+
+    day_start, day_end = day_bounds(day, org.tz)
+    entries = list(
+        TimeEntry.objects.for_org(org)
+        .filter(user=user)
+        .overlapping(day_start, day_end)
+        .select_related("category")
+        .order_by("started_at", "pk")
+    )
+    total = sum(
+        (elapsed(*part) for e in entries if (part := clip(e.started_at, e.ended_at, day_start, day_end))),
+        start=elapsed(day_start, day_start),
+    )
+    return DayEntries(
+        day=day,
+        entries=entries,
+        total_hours=to_hours(total),
+        last_end=max((e.ended_at for e in entries), default=None),
+    )
+
+
+def visible_audits(*, org, user=None) -> list[TimeAudit]:
+    """The org's audits, newest first; only ``user``'s when given. One query."""
+    audits = TimeAudit.objects.for_org(org).select_related("user")
+    if user is not None:
+        audits = audits.filter(user=user)
+    return list(audits.order_by("-start_date", "user__username"))

@@ -31,6 +31,10 @@ class Command(BaseCommand):
         try:
             membership, created = add_member(org=org, username=username, role=role, password=password)
         except ValidationError as error:
+            if not hasattr(error, "message_dict"):  # the password validators' verdict
+                raise CommandError(
+                    f"The password in {password_env} is refused: {' '.join(error.messages)}"
+                ) from None
             raise CommandError(format_validation_error(error)) from None
         verb = "Created user and added" if created else "Added"
         self.stdout.write(f"{verb} '{username}' to '{org.slug}' as {membership.get_role_display()}.")

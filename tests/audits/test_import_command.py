@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -110,8 +111,19 @@ def test_bad_arguments_change_nothing(org, founder, stranger, args, message):
 
 
 def test_export_to_stdout_filtered_by_user_and_dates(org, founder, technician):
-    TimeEntryFactory(organization=org, user=founder, activity="Quote for Acme")  # 2025-01-06 02:00 local
-    TimeEntryFactory(organization=org, user=technician, activity="Printer mapping")
+    # 15:00 UTC is 09:00 in Chicago (CST, -06:00) on Monday 2025-01-06.
+    TimeEntryFactory(
+        organization=org,
+        user=founder,
+        activity="Quote for Acme",
+        started_at=datetime(2025, 1, 6, 15, tzinfo=UTC),
+    )
+    TimeEntryFactory(
+        organization=org,
+        user=technician,
+        activity="Printer mapping",
+        started_at=datetime(2025, 1, 6, 16, tzinfo=UTC),
+    )
 
     everything = _export("--org", "acme-it")
     mine = _export("--org", "acme-it", "--user", "fran", "--from", "2025-01-06", "--to", "2025-01-06")

@@ -1,0 +1,89 @@
+"""Celery: a task goes through the real Redis (started by the harness) to a real worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import OperationalError
+from kombu.exceptions import EncodeError
+
+from msp_ops.celery import app
+from msp_ops.orgs.tasks import heartbeat
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory):
+    """``celery -A msp_ops worker`` in its own process group, on the harness's Redis."""
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = os.environ.copy()
+    assert env["CELERY_BROKER_URL"].startswith("redis://127.0.0.1:")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "msp_ops", "worker", "--pool=solo",
+             "--loglevel=INFO", "--hostname=pytest@%h", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            yield proc, log_path
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def test_a_task_is_delivered_through_redis_to_a_real_worker(worker):
+    proc, log_path = worker
+    result = heartbeat.delay()
+    stamp = result.get(timeout=60)  # the result comes back through the Redis result backend
+    assert datetime.fromisoformat(stamp).tzinfo is not None
+    assert result.successful()
+    assert proc.poll() is None
+    # The worker process logged it: the task really ran over there, not in this process.
+    log = log_path.read_text()
+    assert f"Task msp_ops.orgs.tasks.heartbeat[{result.id}] received" in log
+
+
+def test_broker_and_results_are_the_harness_redis():
+    assert app.conf.broker_url == os.environ["REDIS_URL"]
+    assert app.conf.result_backend == os.environ["REDIS_URL"]
+
+
+def test_tasks_are_autodiscovered():
+    assert "msp_ops.orgs.tasks.heartbeat" in app.tasks
+
+
+def test_the_beat_schedule_is_in_settings_and_names_registered_tasks():
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert schedule["heartbeat"] == {"task": "msp_ops.orgs.tasks.heartbeat", "schedule": 3600.0}
+    assert app.conf.beat_schedule == schedule
+    for entry in schedule.values():
+        assert entry["task"] in app.tasks
+
+
+def test_json_is_the_only_serializer():
+    assert app.conf.task_serializer == "json"
+    assert app.conf.result_serializer == "json"
+    assert app.conf.accept_content == ["json"]
+
+
+def test_a_non_json_argument_is_refused_before_it_reaches_the_broker():
+    with pytest.raises(EncodeError, match="not JSON serializable"):
+        app.send_task("msp_ops.orgs.tasks.heartbeat", args=[object()])
+
+
+def test_tasks_retry_on_transient_database_failures():
+    assert heartbeat.autoretry_for == (OperationalError,)
+    assert heartbeat.retry_backoff is True
+    assert heartbeat.max_retries == 5

@@ -366,7 +366,7 @@ def _audits_scope(request: HttpRequest):
 def _audit_or_404(request: HttpRequest, pk: int) -> TimeAudit:
     only = _audits_scope(request)
     lookup = {"pk": pk} if only is None else {"pk": pk, "user": only}
-    audit = org_object_or_404(request, TimeAudit, **lookup)
+    audit = get_object_or_404(TimeAudit.objects.for_org(request.org).select_related("user"), **lookup)
     audit.organization = request.org  # the report reads its time zone; spare a query
     return audit
 

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from audits.csv_io import FORMAT_LABELS, MAX_BYTES, MAX_ROWS, CsvFileError, import_entries, write_entries_csv
+from audits.csvio import FORMAT_LABELS, MAX_BYTES, MAX_ROWS, CsvFileError, import_entries, write_entries_csv
 from audits.models import Category
 from msp_ops.lib.htmx import wants_partial
 from msp_ops.lib.weeks import today

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from audits.csv_io import OUR_COLUMNS, import_entries, write_entries_csv
+from audits.csvio import OUR_COLUMNS, import_entries, write_entries_csv
 from audits.models import Category, Handling, Source, TimeEntry
 from audits.services import save_time_entries
 

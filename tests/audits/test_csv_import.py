@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audits.csv_io import CsvFileError, CsvFormat, RowError, import_entries
+from audits.csvio import CsvFileError, CsvFormat, RowError, import_entries
 from audits.models import Category, Handling, Source, TimeEntry
 from tests.factories import TimeEntryFactory
 

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audits.csv_io import write_entries_csv
+from audits.csvio import write_entries_csv
 from audits.models import Category
 from msp_ops.orgs.models import Membership, Organization
 

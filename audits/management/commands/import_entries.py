@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audits.csv_io import CsvFileError, CsvFormat, ImportReport, import_entries
+from audits.csvio import CsvFileError, CsvFormat, ImportReport, import_entries
 from msp_ops.orgs.models import Membership
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from audits.models import (
@@ -102,6 +103,21 @@ class TimeEntrySerializer(StrictSerializer):
             raise serializers.ValidationError(
                 f"Unknown category '{value}'; use the slug of one of the organization's categories."
             ) from None
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The entry's own rules (times in order, at most 24 h) from the model's ``clean()``, so
+        they come with the shape errors; rules across rows (overlaps...) come from the service."""
+        current = self.instance
+        probe = TimeEntry(
+            started_at=attrs.get("started_at", getattr(current, "started_at", None)),
+            ended_at=attrs.get("ended_at", getattr(current, "ended_at", None)),
+            activity=attrs.get("activity", getattr(current, "activity", "")),
+        )
+        try:
+            probe.clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        return attrs
 
     def to_object(self, data: dict[str, Any], instance: TimeEntry | None = None) -> TimeEntry:
         if instance is None:

@@ -32,6 +32,7 @@ class TimeEntryViewSet(EditableMixin, OrgScopedViewSet):
     owner_field = "user"
     ordering = ("started_at", "id")
     select_related = ("user", "category")
+    atomic_save = False  # save_time_entries writes a batch in one transaction of its own
 
     def save_items(self, items: list[TimeEntry]) -> list[Saved]:
         return [

@@ -58,6 +58,9 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     owner_field: str | None = None  # the foreign key naming a row's member
     ordering: Sequence[str] = ("id",)  # cursor order; ends with a unique field
     select_related: Sequence[str] = ()
+    # False when save_items() calls a service that is one transaction itself (and must run
+    # outside any: it retries a race lost to a concurrent request in a fresh one).
+    atomic_save: bool = True
 
     permission_classes = [RolePermission]
     pagination_class = ApiCursorPagination
@@ -113,6 +116,12 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
                     f"{where} belongs to another member."
                 )
 
+    def _save(self, items: list[models.Model]) -> list[Saved]:
+        if not self.atomic_save:
+            return self.save_items(items)
+        with transaction.atomic():
+            return self.save_items(items)
+
     # --- actions ----------------------------------------------------------------------
 
     def list(self, request, *args, **kwargs) -> Response:
@@ -141,8 +150,7 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
             raise ValidationError(errors if many else errors[0])
         items = [serializer.child.to_object(values) for values in serializer.validated_data]
         self.check_owners(items)
-        with transaction.atomic():
-            saved = self.save_items(items)
+        saved = self._save(items)
         body = self.get_serializer([item for item, _ in saved], many=True).data
         created = any(was_created for _, was_created in saved)
         return Response(
@@ -160,8 +168,7 @@ class EditableMixin:
         serializer.is_valid(raise_exception=True)
         item = serializer.to_object(serializer.validated_data, instance=instance)
         self.check_owners([item])
-        with transaction.atomic():
-            (saved, _created), *_ = self.save_items([item])
+        (saved, _created), *_ = self._save([item])
         return Response(self.get_serializer(saved).data)
 
     def partial_update(self, request, *args, **kwargs) -> Response:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audits.csvio import CsvFileError, CsvFormat, RowError, import_entries
 from audits.models import Category, Handling, Source, TimeEntry
@@ -411,3 +413,23 @@ def test_utf16_with_bom_is_read(org, founder):
     report = _run(org, founder, data.encode("utf-16"))
     assert report.created == 1
     assert TimeEntry.objects.get().activity == "Café visit"
+
+
+# --- queries --------------------------------------------------------------------------
+
+
+def _toggl_rows(count: int, month: int) -> bytes:
+    rows = [
+        f"Fran,,Acme,Tickets,,Reset {i},No,2025-{month:02d}-{1 + i // 10:02d},{8 + i % 10:02d}:00:00,"
+        f"2025-{month:02d}-{1 + i // 10:02d},{8 + i % 10:02d}:30:00,00:30:00,Repetitive"
+        for i in range(count)
+    ]
+    return "\n".join([TOGGL_HEAD, *rows]).encode()
+
+
+def test_import_queries_do_not_grow_with_the_file(org, founder):
+    with CaptureQueriesContext(connection) as small:
+        assert _run(org, founder, _toggl_rows(2, month=4)).created == 2
+    with CaptureQueriesContext(connection) as large:
+        assert _run(org, founder, _toggl_rows(60, month=5)).created == 60
+    assert len(large) == len(small)

@@ -18,6 +18,16 @@ pick_python() {
   exit 1
 }
 
+covered_by_stamp() {
+  local hash="$1" extra="$2" have
+  for have in dev test; do
+    [ -f ".venv/.installed-$hash-$have" ] || continue
+    case "$extra" in "" | test) return 0 ;; esac
+    [ "$extra" = "$have" ] && return 0
+  done
+  return 1
+}
+
 # ensure_venv EXTRA: creates .venv and installs the project with that extra ("" for none).
 ensure_venv() {
   local extra="$1" spec="." stamp
@@ -26,8 +36,11 @@ ensure_venv() {
     echo "==> Creating .venv"
     "$(pick_python)" -m venv .venv
   fi
-  stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${extra:-base}"
-  if [ ! -f "$stamp" ]; then
+  local hash
+  hash="$(sha256sum pyproject.toml | cut -c1-16)"
+  stamp=".venv/.installed-$hash-${extra:-base}"
+  # An install with more extras covers one with fewer: [dev] includes [test], both include base.
+  if [ ! -f "$stamp" ] && ! covered_by_stamp "$hash" "$extra"; then
     echo "==> Installing msp-ops ${extra:+with [$extra] }into .venv"
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e "$spec"

@@ -301,8 +301,21 @@ def test_report_page_queries_do_not_grow(entries, founder_client, org, founder, 
     for n in range(entries):
         log(org, founder, at(10 + n % 7, 8 + n // 7), at(10 + n % 7, 8 + n // 7, 30), f"Reset {n}", "tickets",
             ["repetitive"])  # fmt: skip
-    # session, user, membership, the audit (+user), the report's 2, the org switcher
-    with django_assert_num_queries(7):
+    # session, user, membership, the audit (+user), the report's 2, the "neither" categories,
+    # the org switcher
+    with django_assert_num_queries(8):
         assert founder_client.get(f"/audits/{audit.pk}/report/").status_code == 200
+    # the progress page: the same without the categories
+
     with django_assert_num_queries(7):
         assert founder_client.get(f"/audits/{audit.pk}/").status_code == 200
+
+
+def test_neither_is_the_sum_of_neither_categories(founder_client, org, founder):
+    audit = start_time_audit(org=org, user=founder, start_date=date(2025, 3, 10))
+    log(org, founder, at(10, 9), at(10, 9, 20), "Inbox", "other")  # 0.33 h
+    log(org, founder, at(10, 10), at(10, 10, 20), "Inbox", "other")  # 0.33 h -> 0.67 h in "other"
+    log(org, founder, at(10, 11), at(10, 11, 20), "Reset", "tickets")  # 0.33 h
+    body = founder_client.get(f"/audits/{audit.pk}/report/").content.decode()
+    # logged 1.00 - in 0.33 - on 0 would say 0.67 as well; the row is other's own rounded figure.
+    assert '<tr><th scope="row">Neither</th><td class="num">0.67 h</td></tr>' in body

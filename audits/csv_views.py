@@ -96,7 +96,8 @@ def csv_page(request: HttpRequest) -> HttpResponse:
                 context["report"] = import_entries(
                     org=request.org,
                     member=member,
-                    data=import_form.cleaned_data["file"].read(),
+                    # One byte over the limit is enough to refuse an oversized file without reading it all.
+                    data=import_form.cleaned_data["file"].read(MAX_BYTES + 1),
                     fmt=import_form.cleaned_data["format"] or None,
                     skip_bad_rows=import_form.cleaned_data["skip_bad_rows"],
                 )

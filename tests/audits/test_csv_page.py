@@ -151,3 +151,9 @@ def test_export_with_bad_dates_shows_the_form_error(founder_client):
     response = founder_client.get(URL, {"export": "csv", "date_from": "2025-03-10", "date_to": "2025-03-03"})
     assert response.status_code == 400
     assert "The end date is before the start date." in response.content.decode()
+
+
+def test_oversized_upload_is_refused(founder_client):
+    response = founder_client.post(URL, {"file": _upload("big.csv", b"a" * (5 * 1024 * 1024 + 1))})
+    assert response.status_code == 400
+    assert "The file is larger than 5 MB; split it into smaller files." in response.content.decode()

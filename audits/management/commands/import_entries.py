@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audits.csvio import CsvFileError, CsvFormat, ImportReport, import_entries
+from audits.csvio import MAX_BYTES, CsvFileError, CsvFormat, ImportReport, import_entries
 from msp_ops.orgs.models import Membership
 
 
@@ -38,7 +38,8 @@ class Command(BaseCommand):
         if membership is None:
             raise CommandError(f"'{user}' is not a member of an organization with slug '{org}'.")
         try:
-            data = Path(file).read_bytes()
+            with Path(file).open("rb") as handle:
+                data = handle.read(MAX_BYTES + 1)  # enough to refuse an oversized file
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
         try:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import exceptions, status
@@ -23,6 +24,14 @@ from audits.services import BatchValidationError
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "request_too_large"
+
+
+def too_large() -> RequestTooLarge:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return RequestTooLarge(
+        f"The request body is larger than {limit} bytes; send fewer items per request "
+        f"(at most {settings.API_MAX_BATCH})."
+    )
 
 
 class Conflict(exceptions.APIException):
@@ -56,6 +65,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(items if _sent_a_list(context) else items[0])
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_error_body(exc))
+    elif isinstance(exc, RequestDataTooBig):  # Django refused to read the body
+        exc = too_large()
     elif isinstance(exc, IntegrityError):
         # A race the services' checks could not see (the database refused it): retryable.
         exc = Conflict()

@@ -13,18 +13,11 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from msp_ops.api.exceptions import RequestTooLarge
+from msp_ops.api.exceptions import too_large
 
 
 def max_body_bytes() -> int:
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-
-
-def _too_large(limit: int) -> RequestTooLarge:
-    return RequestTooLarge(
-        f"The request body is larger than {limit} bytes; send fewer items per request "
-        f"(at most {settings.API_MAX_BATCH})."
-    )
 
 
 def _refuse_constant(name: str) -> Any:
@@ -41,10 +34,10 @@ class StrictJSONParser(JSONParser):
             except ValueError:
                 declared = 0
             if declared > limit:
-                raise _too_large(limit)
+                raise too_large()
         raw = stream.read(limit + 1)
         if len(raw) > limit:
-            raise _too_large(limit)
+            raise too_large()
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:

@@ -1,0 +1,192 @@
+"""Who may do what through the API: tokens (401), organizations (404), roles (403) (SPEC 1, 4)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from audits.models import TimeAudit, TimeEntry
+from msp_ops.orgs.services import issue_api_token, revoke_api_token
+from tests.api.conftest import AUDITS, ENTRIES, at, item, patch, post
+from tests.factories import TimeAuditFactory, TimeEntryFactory
+
+
+@pytest.fixture
+def foreign_entry(stranger, other_org) -> TimeEntry:
+    return TimeEntryFactory(organization=other_org, user=stranger, started_at=at(9), ended_at=at(10))
+
+
+@pytest.fixture
+def foreign_audit(stranger, other_org) -> TimeAudit:
+    return TimeAuditFactory(organization=other_org, user=stranger, start_date=date(2025, 3, 3))
+
+
+def test_no_token_is_401(db):
+    response = Client().get(ENTRIES)
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Token"
+
+
+def test_a_bad_key_is_401(db):
+    response = Client(headers={"Authorization": "Token msp_not-a-key"}).get(ENTRIES)
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid or revoked token."}
+
+
+def test_a_revoked_token_is_401_from_the_next_request_on(founder_membership):
+    issued = issue_api_token(membership=founder_membership)
+    client = Client(headers={"Authorization": f"Token {issued.key}"})
+    assert client.get(ENTRIES).status_code == 200
+
+    revoke_api_token(token=issued.token)
+
+    assert client.get(ENTRIES).status_code == 401
+    assert post(client, ENTRIES, item()).status_code == 401
+    assert TimeEntry.objects.count() == 0
+
+
+# --- another organization's objects: 404 on every route and method ---------------------
+
+
+def _routes(entry: TimeEntry, audit: TimeAudit) -> list[tuple[str, str, dict | None]]:
+    body = item()
+    return [
+        ("get", f"{ENTRIES}{entry.pk}/", None),
+        ("put", f"{ENTRIES}{entry.pk}/", body),
+        ("patch", f"{ENTRIES}{entry.pk}/", {"activity": "mine now"}),
+        ("delete", f"{ENTRIES}{entry.pk}/", None),
+        ("get", f"{AUDITS}{audit.pk}/", None),
+        ("get", f"{AUDITS}{audit.pk}/report/", None),
+    ]
+
+
+def test_every_route_answers_404_for_another_orgs_object(api, foreign_entry, foreign_audit):
+    for method, url, body in _routes(foreign_entry, foreign_audit):
+        kwargs = {"data": json.dumps(body), "content_type": "application/json"} if body else {}
+        response = getattr(api, method)(url, **kwargs)
+        assert response.status_code == 404, (method, url)
+        assert response.json()["detail"] in {
+            "No TimeEntry matches the given query.",
+            "No TimeAudit matches the given query.",
+        }
+    foreign_entry.refresh_from_db()
+    assert foreign_entry.activity != "mine now"
+    assert TimeEntry.objects.count() == 1
+
+
+def test_lists_show_only_the_tokens_organization(api, founder, org, foreign_entry, foreign_audit):
+    mine = TimeEntryFactory(organization=org, user=founder, started_at=at(9), ended_at=at(10))
+    audit = TimeAuditFactory(organization=org, user=founder, start_date=date(2025, 3, 3))
+
+    assert [e["id"] for e in api.get(ENTRIES).json()["results"]] == [mine.pk]
+    assert [a["id"] for a in api.get(AUDITS).json()["results"]] == [audit.pk]
+    # Filtering by a username of the other organization finds nothing.
+    assert api.get(ENTRIES, {"user": "otto"}).json()["results"] == []
+
+
+def test_pushing_for_a_member_of_another_org_is_unknown_user(api, stranger):
+    response = post(api, ENTRIES, item(user="otto"))
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "user": ["Unknown user 'otto': no member of this organization has that username."]
+    }
+
+
+def test_an_audit_for_a_member_of_another_org_is_unknown_user(api, stranger):
+    response = post(api, AUDITS, {"user": "otto", "start_date": "2025-03-03"})
+
+    assert response.status_code == 400
+    assert TimeAudit.objects.count() == 0
+
+
+# --- roles ---------------------------------------------------------------------------
+
+
+def test_manager_pushes_for_any_member(manager_api, technician, founder):
+    response = post(
+        manager_api,
+        ENTRIES,
+        [item(user="tess"), item(user="fran"), item(user="sam")],
+    )
+
+    assert response.status_code == 201
+    assert [e["user"] for e in response.json()] == ["tess", "fran", "sam"]
+
+
+def test_technician_writes_and_reads_only_its_own_entries(tech_api, technician, founder, org):
+    theirs = TimeEntryFactory(organization=org, user=founder, started_at=at(7), ended_at=at(8))
+
+    own = post(tech_api, ENTRIES, item())
+    assert own.status_code == 201
+    assert own.json()["user"] == "tess"
+
+    listed = tech_api.get(ENTRIES).json()["results"]
+    assert [e["id"] for e in listed] == [own.json()["id"]]
+    assert tech_api.get(f"{ENTRIES}{theirs.pk}/").status_code == 404
+    assert patch(tech_api, f"{ENTRIES}{theirs.pk}/", {"activity": "x"}).status_code == 404
+    assert tech_api.delete(f"{ENTRIES}{theirs.pk}/").status_code == 404
+    assert patch(tech_api, f"{ENTRIES}{own.json()['id']}/", {"activity": "Mine, edited"}).status_code == 200
+
+
+def test_technician_pushing_for_another_member_is_403(tech_api, technician, founder):
+    response = post(tech_api, ENTRIES, [item(started_at=at(7), ended_at=at(8)), item(user="fran")])
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "Your role may write only your own time entries; item 2 belongs to another member."
+    }
+    assert TimeEntry.objects.count() == 0
+
+
+def test_technician_cannot_hand_its_entry_to_another_member(tech_api, technician, founder, org):
+    own = TimeEntryFactory(organization=org, user=technician, started_at=at(9), ended_at=at(10))
+
+    response = patch(tech_api, f"{ENTRIES}{own.pk}/", {"user": "fran"})
+
+    assert response.status_code == 403
+    own.refresh_from_db()
+    assert own.user == technician
+
+
+def test_technician_reads_no_audits(tech_api):
+    assert tech_api.get(AUDITS).status_code == 403
+    assert post(tech_api, AUDITS, {"start_date": "2025-03-03"}).status_code == 403
+
+
+def test_viewer_reads_everything_and_writes_nothing(viewer_api, founder, org):
+    entry = TimeEntryFactory(
+        organization=org, user=founder, started_at=at(9), ended_at=at(10), activity="Keep"
+    )
+    audit = TimeAuditFactory(organization=org, user=founder, start_date=date(2025, 3, 3))
+
+    assert viewer_api.get(ENTRIES).status_code == 200
+    assert viewer_api.get(f"{ENTRIES}{entry.pk}/").status_code == 200
+    assert viewer_api.get(f"{AUDITS}{audit.pk}/report/").status_code == 200
+
+    refused = post(viewer_api, ENTRIES, item(started_at=at(11), ended_at=at(12)))
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "Your role (viewer) may not change these objects."}
+    assert patch(viewer_api, f"{ENTRIES}{entry.pk}/", {"activity": "x"}).status_code == 403
+    assert viewer_api.delete(f"{ENTRIES}{entry.pk}/").status_code == 403
+    assert post(viewer_api, AUDITS, {"start_date": "2025-03-10"}).status_code == 403
+    assert TimeEntry.objects.get().activity == "Keep"
+    assert TimeAudit.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("client_fixture", "status"),
+    [("api", 201), ("manager_api", 201), ("tech_api", 403), ("viewer_api", 403)],
+)
+def test_who_starts_audits(request, client_fixture, status, founder):
+    response = post(
+        request.getfixturevalue(client_fixture), AUDITS, {"user": "fran", "start_date": "2025-03-03"}
+    )
+
+    assert response.status_code == status
+    assert TimeAudit.objects.count() == (1 if status == 201 else 0)

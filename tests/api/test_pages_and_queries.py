@@ -1,0 +1,118 @@
+"""Cursor pages and query counts: lists, batches and the report cost a constant number of
+queries whatever their size (SPEC 4; STYLE 11)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from audits.models import TimeEntry
+from tests.api.conftest import AUDITS, ENTRIES, item, post
+from tests.factories import MembershipFactory, TimeAuditFactory, TimeEntryFactory
+
+START = datetime(2025, 1, 6, 8, tzinfo=UTC)
+
+
+def _batch(count: int, start: datetime) -> list[dict]:
+    return [
+        item(
+            started_at=(start + timedelta(minutes=10 * n)).isoformat(),
+            ended_at=(start + timedelta(minutes=10 * n + 9)).isoformat(),
+            external_id=f"q{start:%j}-{n}",
+            category="tickets" if n % 2 else "sales",
+            tags=["repetitive"],
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.fixture
+def warm_api(api):
+    """The founder's client after one request (the first one records the token's last use)."""
+    api.get(AUDITS)
+    return api
+
+
+def test_pages_follow_next_and_previous_in_a_stable_order(api, founder, org):
+    # Three entries share a start (different members), so the order falls back to id.
+    same = datetime(2025, 1, 6, 9, tzinfo=UTC)
+    entries = [
+        TimeEntryFactory(organization=org, user=founder, started_at=START + timedelta(hours=n))
+        for n in range(4)
+    ]
+    for username in ("m1", "m2"):
+        member = MembershipFactory(organization=org, user__username=username).user
+        entries.append(TimeEntryFactory(organization=org, user=member, started_at=same))
+    expected = [e.pk for e in sorted(entries, key=lambda e: (e.started_at, e.pk))]
+
+    seen, url, pages = [], f"{ENTRIES}?page_size=2", 0
+    while url:
+        body = api.get(url).json()
+        assert set(body) == {"next", "previous", "results"}
+        seen += [e["id"] for e in body["results"]]
+        url, pages = body["next"], pages + 1
+        if pages == 2:
+            previous = api.get(body["previous"]).json()
+            assert [e["id"] for e in previous["results"]] == expected[:2]
+    assert seen == expected
+    assert pages == 3
+
+
+@pytest.mark.parametrize("size", ["0", "1001", "ten", "-5"])
+def test_page_size_must_be_1_to_1000(api, size):
+    response = api.get(ENTRIES, {"page_size": size})
+
+    assert response.status_code == 400
+    assert response.json() == {"page_size": ["Give a whole number from 1 to 1000."]}
+
+
+def test_a_damaged_cursor_is_400(api):
+    response = api.get(ENTRIES, {"cursor": "bm90IGEgY3Vyc29y"})
+
+    assert response.status_code == 400
+    assert response.json() == {"cursor": ["Invalid cursor: use the `next` or `previous` URL as given."]}
+
+
+@pytest.mark.parametrize("rows", [1, 60])
+def test_entry_list_query_count_does_not_grow(rows, warm_api, founder, org, django_assert_num_queries):
+    TimeEntryFactory.create_batch(rows, organization=org, user=founder)
+    with django_assert_num_queries(2):  # token (with member, org, user), page (with user, category)
+        response = warm_api.get(ENTRIES, {"page_size": 1000, "tag": "repetitive", "user": "fran"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_audit_list_query_count_does_not_grow(rows, warm_api, founder, org, django_assert_num_queries):
+    for n in range(rows):
+        TimeAuditFactory(organization=org, user=founder, start_date=START.date() + timedelta(days=7 * n))
+    with django_assert_num_queries(2):  # token, page (with user)
+        response = warm_api.get(AUDITS, {"page_size": 1000})
+    assert len(response.json()["results"]) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 40])
+def test_report_query_count_does_not_grow(rows, warm_api, founder, org, django_assert_num_queries):
+    audit = TimeAuditFactory(organization=org, user=founder, start_date=START.date())
+    TimeEntryFactory.create_batch(rows, organization=org, user=founder)
+    with django_assert_num_queries(4):  # token, audit (with user, org), report's two aggregates
+        assert warm_api.get(f"{AUDITS}{audit.pk}/report/").status_code == 200
+
+
+def test_a_batch_of_500_costs_the_queries_of_a_batch_of_1(warm_api, founder, org):
+    counts = []
+    for size, start in [(1, datetime(2025, 2, 3, tzinfo=UTC)), (500, datetime(2025, 3, 3, tzinfo=UTC))]:
+        with CaptureQueriesContext(connection) as queries:
+            response = post(warm_api, ENTRIES, _batch(size, start))
+        assert response.status_code == 201
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert TimeEntry.objects.count() == 501
+
+    # A replay of the 500 (all updates by external_id) stays as cheap.
+    with CaptureQueriesContext(connection) as queries:
+        assert post(warm_api, ENTRIES, _batch(500, datetime(2025, 3, 3, tzinfo=UTC))).status_code == 200
+    assert len(queries) <= counts[0] + 1
+    assert TimeEntry.objects.count() == 501

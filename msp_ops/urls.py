@@ -7,7 +7,7 @@ from msp_ops.orgs import views as org_views
 urlpatterns = [
     path("", org_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", org_views.LogoutView.as_view(), name="logout"),
     path("no-organization/", org_views.no_organization, name="no_organization"),
     path("org/", include("msp_ops.orgs.urls")),
     path("audits/", include("audits.urls")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +25,15 @@ def home(request: HttpRequest) -> HttpResponse:
     if can(request, Perm.LOG_OWN_TIME):
         return redirect("audits:today")
     return redirect("audits:audit_list")
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout (POST only), saying so on the login page it lands on."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You are logged out.")
+        return response
 
 
 @login_required

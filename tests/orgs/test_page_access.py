@@ -82,7 +82,7 @@ def test_home_lands_on_the_first_page_the_role_may_open(request, role, landing):
     ("role", "links"),
     [
         ("founder", ["Today", "Audits", "Import/export", "API tokens"]),
-        ("technician", ["Today", "Import/export", "API tokens"]),
+        ("technician", ["Today", "Audits", "Import/export", "API tokens"]),  # their own audits
         ("viewer", ["Audits", "API tokens"]),
     ],
 )

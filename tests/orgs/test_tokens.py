@@ -122,7 +122,7 @@ def test_new_key_is_shown_once_with_a_curl_example(founder_client, founder_membe
     assert response.status_code == 200
     key = response.context["new_key"]
     body = response.content.decode()
-    assert f'<code id="new-key" class="copyable">{key}</code>' in body
+    assert f'<pre id="new-key" class="copyable">{key}</pre>' in body
     assert f'curl -H "Authorization: Token {key}" http://testserver/api/v1/' in body
     assert 'href="/api/docs/"' in body
     token = ApiToken.objects.get()

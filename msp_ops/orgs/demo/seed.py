@@ -63,7 +63,7 @@ def _seeders() -> list[Callable[[Organization], str | None]]:
     # Imported lazily: each app's demo module appends itself to DEMO_SEEDERS on import.
     from importlib import import_module
 
-    for module in ("audits.demo",):
+    for module in ("audits.demo", "delegation.demo", "kpis.demo"):
         try:
             import_module(module)
         except ModuleNotFoundError as error:

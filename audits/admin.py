@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from audits.models import Category, TimeAudit, TimeEntry
-from msp_ops.orgs.admin import OrgScopedAdmin
+from msp_ops.orgs.admin import OrgScopedAdmin, OrgScopedReadOnlyAdmin
 
 
 @admin.register(Category)
@@ -15,17 +15,20 @@ class CategoryAdmin(OrgScopedAdmin):
 
 
 @admin.register(TimeEntry)
-class TimeEntryAdmin(OrgScopedAdmin):
+class TimeEntryAdmin(OrgScopedReadOnlyAdmin):
+    """Read and delete only: entries are written through save_time_entries (overlap rule)."""
+
     list_display = ["started_at", "ended_at", "user", "activity", "category", "handling", "source"]
     list_filter = ["handling", "source"]
     list_select_related = ["user", "category", "organization"]
     search_fields = ["activity", "client", "ticket_ref", "external_id", "user__username"]
     date_hierarchy = "started_at"
-    readonly_fields = ["created_at", "updated_at"]
 
 
 @admin.register(TimeAudit)
-class TimeAuditAdmin(OrgScopedAdmin):
+class TimeAuditAdmin(OrgScopedReadOnlyAdmin):
+    """Read and delete only: audits start through start_time_audit."""
+
     list_display = ["user", "start_date", "organization", "created_at"]
     list_select_related = ["user", "organization"]
     search_fields = ["user__username"]

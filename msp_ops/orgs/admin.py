@@ -90,6 +90,18 @@ class OrgScopedAdmin(OrgScopedFieldsMixin, admin.ModelAdmin):
         return filters
 
 
+class OrgScopedReadOnlyAdmin(OrgScopedAdmin):
+    """For rows whose rules span several rows (no overlapping entries, upsert on
+    ``external_id``): they are written only through their services, by the pages, the API
+    and the commands, so the admin shows and deletes them but does not add or edit them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 class OrgScopedInline(OrgScopedFieldsMixin, admin.TabularInline):
     extra = 0
 

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from audits.models import Category, TimeEntry
+from audits.models import TimeEntry
 from msp_ops.orgs.models import Role
 from tests.factories import MembershipFactory, TimeEntryFactory, UserFactory
 
@@ -59,38 +59,47 @@ def test_staff_founder_cannot_open_a_foreign_row(entries, founder):
     assert response.url == "/admin/"
 
 
-def test_foreign_key_choices_are_limited_to_the_administered_organizations(entries, founder, org, other_org):
-    client = _staff_client(founder, *ENTRY_PERMS)
-    form = client.get("/admin/audits/timeentry/add/").context["adminform"].form
-    assert set(form.fields["organization"].queryset) == {org}
-    assert set(form.fields["category"].queryset) == set(Category.objects.filter(organization=org))
-    assert [u.username for u in form.fields["user"].queryset] == ["fran"]
-
-
-def test_staff_cannot_move_a_row_into_a_foreign_organization(entries, founder, other_org):
+def test_time_entries_are_read_and_deleted_only_never_written_past_the_services(entries, founder):
     mine, _theirs = entries
-    client = _staff_client(founder, *ENTRY_PERMS)
-    foreign_category = Category.objects.get(organization=other_org, slug="tickets")
+    client = _staff_client(founder, *ENTRY_PERMS, "delete_timeentry")
+    assert client.get("/admin/audits/timeentry/add/").status_code == 403
+    page = client.get(f"/admin/audits/timeentry/{mine.pk}/change/")
+    assert page.status_code == 200  # shown read-only
+    assert "Acme escalation" in page.content.decode()
+    assert client.post(f"/admin/audits/timeentry/{mine.pk}/change/", {"activity": "x"}).status_code == 403
+    assert client.post(f"/admin/audits/timeentry/{mine.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not TimeEntry.objects.filter(pk=mine.pk).exists()
+
+
+MEMBER_PERMS = ("view_membership", "add_membership", "change_membership", "view_user", "view_organization")
+
+
+def test_foreign_key_choices_are_limited_to_the_administered_organizations(founder, manager, stranger, org):
+    client = _staff_client(founder, *MEMBER_PERMS)
+    form = client.get("/admin/orgs/membership/add/").context["adminform"].form
+    assert set(form.fields["organization"].queryset) == {org}
+    assert sorted(u.username for u in form.fields["user"].queryset) == ["fran", "sam"]  # not otto
+
+
+def test_staff_cannot_move_a_row_into_a_foreign_organization(founder, manager_membership, other_org, org):
+    client = _staff_client(founder, *MEMBER_PERMS)
     response = client.post(
-        f"/admin/audits/timeentry/{mine.pk}/change/",
-        {
-            "organization": other_org.pk,
-            "user": mine.user_id,
-            "started_at_0": "2025-01-06",
-            "started_at_1": "08:00:00",
-            "ended_at_0": "2025-01-06",
-            "ended_at_1": "08:45:00",
-            "activity": "moved",
-            "category": foreign_category.pk,
-            "handling": "personal",
-            "source": "web",
-        },
+        f"/admin/orgs/membership/{manager_membership.pk}/change/",
+        {"organization": other_org.pk, "user": manager_membership.user_id, "role": "founder"},
     )
-    assert response.status_code == 200  # the form again, with errors
+    assert response.status_code == 200  # the form again, with the error
     errors = response.context["adminform"].form.errors
-    assert set(errors) == {"organization", "category"}
-    mine.refresh_from_db()
-    assert (mine.organization_id, mine.activity) == (entries[0].organization_id, "Acme escalation")
+    assert list(errors) == ["organization"]
+    manager_membership.refresh_from_db()
+    assert (manager_membership.organization, manager_membership.role) == (org, Role.SERVICE_MANAGER)
+
+
+def test_staff_category_form_offers_only_their_organization(founder, org, other_org):
+    client = _staff_client(founder, "view_category", "add_category", "change_category")
+    form = client.get("/admin/audits/category/add/").context["adminform"].form
+    assert set(form.fields["organization"].queryset) == {org}
+    body = client.get("/admin/audits/category/").content.decode()
+    assert "14 categories" in body  # SPEC's defaults of Acme IT only, not Rival MSP's
 
 
 @pytest.mark.parametrize("role", [Role.TECHNICIAN, Role.VIEWER])

@@ -13,10 +13,9 @@ from datetime import datetime
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.dateparse import parse_datetime
 
 from audits.models import TAG_FIELDS, Tag, TimeAudit, TimeEntry
-from msp_ops.api.serializers import BAD_TIME_MESSAGE, NAIVE_TIME_MESSAGE
+from msp_ops.api.serializers import aware_datetime
 
 
 class AwareDateTimeFormField(forms.Field):
@@ -26,14 +25,9 @@ class AwareDateTimeFormField(forms.Field):
         if value in (None, ""):
             return None
         try:
-            parsed = parse_datetime(value.strip())
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            raise ValidationError(BAD_TIME_MESSAGE)
-        if parsed.utcoffset() is None:
-            raise ValidationError(NAIVE_TIME_MESSAGE)
-        return parsed
+            return aware_datetime(value)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
 
 
 class AwareDateTimeFilter(django_filters.Filter):

@@ -25,6 +25,7 @@ from audits.models import (
 )
 from msp_ops.api.serializers import (
     AwareDateTimeField,
+    BoundedDateField,
     StrictBooleanField,
     StrictSerializer,
     members_by_username,
@@ -158,7 +159,7 @@ class AuditSerializer(StrictSerializer):
     user = serializers.CharField(
         required=False, max_length=150, help_text="Username of a member; defaults to the token's member."
     )
-    start_date = serializers.DateField(help_text="First day (YYYY-MM-DD, the org's local date).")
+    start_date = BoundedDateField(help_text="First day (YYYY-MM-DD, the org's local date).")
     end_date = serializers.DateField(read_only=True, help_text="start_date + 6.")
 
     @classmethod

@@ -77,6 +77,8 @@ class ApiCursorPagination(BasePagination):
             values, reverse = data["v"], bool(data.get("r"))
             if not isinstance(values, list) or len(values) != len(self.ordering):
                 raise ValueError
+            if any(isinstance(v, int) and not -(2**63) <= v < 2**63 for v in values):
+                raise ValueError
             fields = [model._meta.get_field(name.lstrip("-")) for name in self.ordering]
             return [field.to_python(value) for field, value in zip(fields, values, strict=True)], reverse
         except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error, DjangoValidationError):

@@ -97,11 +97,12 @@ class ApiAutoSchema(AutoSchema):
                     batch, description="Stored; every object already existed and was updated."
                 ),
             }
+        elif self.method == "DELETE":
+            responses = {204: OpenApiResponse(description="Deleted; no body.")}
         else:
             responses = super().get_response_serializers()
             if not isinstance(responses, dict) or not all(isinstance(k, int | str) for k in responses):
-                code = 204 if self.method == "DELETE" else 200
-                responses = {code: responses}
+                responses = {200: responses}
         write = self.method not in ("GET", "HEAD", "OPTIONS")
         errors = {
             401: _detail("No token, or an invalid or revoked one."),

@@ -19,21 +19,35 @@ from rest_framework import serializers
 
 NAIVE_TIME_MESSAGE = "Give the time with a UTC offset, e.g. 2025-03-03T09:00:00-06:00."
 BAD_TIME_MESSAGE = "Not an ISO 8601 timestamp; give e.g. 2025-03-03T09:00:00-06:00 (with a UTC offset)."
+# Far beyond any time a member logs; keeps every zone conversion and date sum in range.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+RANGE_MESSAGE = f"Give a time between the years {FIRST_YEAR} and {LAST_YEAR}."
+DATE_RANGE_MESSAGE = f"Give a date between the years {FIRST_YEAR} and {LAST_YEAR}."
 
 
-def parse_aware_datetime(value: Any) -> datetime:
-    """An aware datetime from an ISO 8601 string, else a ``serializers.ValidationError``."""
+def aware_datetime(value: Any) -> datetime:
+    """An aware datetime from an ISO 8601 string with an offset; else ``ValueError(message)``."""
     if not isinstance(value, str):
-        raise serializers.ValidationError(BAD_TIME_MESSAGE)
+        raise ValueError(BAD_TIME_MESSAGE)
     try:
         parsed = parse_datetime(value.strip())
     except ValueError:
         parsed = None
     if parsed is None:
-        raise serializers.ValidationError(BAD_TIME_MESSAGE)
+        raise ValueError(BAD_TIME_MESSAGE)
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise serializers.ValidationError(NAIVE_TIME_MESSAGE)
+        raise ValueError(NAIVE_TIME_MESSAGE)
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise ValueError(RANGE_MESSAGE)
     return parsed
+
+
+def parse_aware_datetime(value: Any) -> datetime:
+    """An aware datetime from an ISO 8601 string, else a ``serializers.ValidationError``."""
+    try:
+        return aware_datetime(value)
+    except ValueError as error:
+        raise serializers.ValidationError(str(error)) from None
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -43,6 +57,16 @@ class AwareDateTimeField(serializers.DateTimeField):
     def to_representation(self, value: datetime) -> str:
         tz = self.context.get("tz")
         return (value.astimezone(tz) if tz else value).isoformat()
+
+
+class BoundedDateField(serializers.DateField):
+    """``YYYY-MM-DD`` within the years the app handles."""
+
+    def to_internal_value(self, value: Any):
+        parsed = super().to_internal_value(value)
+        if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+            raise serializers.ValidationError(DATE_RANGE_MESSAGE)
+        return parsed
 
 
 class StrictBooleanField(serializers.BooleanField):

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -36,6 +36,8 @@ from msp_ops.api.permissions import Access, RolePermission, access
 from msp_ops.api.throttling import TokenRateThrottle
 from msp_ops.orgs.roles import Perm
 from msp_ops.orgs.scoping import OrgScopedMixin
+
+MAX_ID = 2**63 - 1  # bigint
 
 # (stored object, created?) as a viewset's save_items() returns them.
 Saved = tuple[models.Model, bool]
@@ -88,6 +90,13 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         if access(self.request, self, write=False) is Access.OWN:
             queryset = queryset.filter(**{self.owner_field: self.request.user})
         return queryset
+
+    def get_object(self):
+        # A path id that is no whole number in the database's range is simply not found.
+        raw = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
+        if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
+            raise NotFound()
+        return super().get_object()
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()

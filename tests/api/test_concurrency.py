@@ -1,0 +1,67 @@
+"""Two requests at once against the real PostgreSQL: replays stay idempotent and overlaps
+are refused by the database even when both requests pass the checks (SPEC 4)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from audits.models import TimeEntry
+from tests.api.conftest import ENTRIES, at, item, post
+from tests.conftest import api_client_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _race(clients, bodies) -> list:
+    barrier = threading.Barrier(len(clients))
+    results: list = [None] * len(clients)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = post(clients[index], ENTRIES, bodies[index])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _batch(prefix: str) -> list[dict]:
+    return [
+        item(started_at=at(h), ended_at=at(h, 50), external_id=f"{prefix}-{h}", activity=f"Call {h}")
+        for h in range(8, 18)
+    ]
+
+
+def test_two_concurrent_replays_store_each_entry_once(founder_membership):
+    clients = [api_client_for(founder_membership) for _ in range(2)]
+
+    for _ in range(3):
+        responses = _race(clients, [_batch("psa"), _batch("psa")])
+        assert sorted(r.status_code for r in responses) in ([200, 201], [201, 201], [200, 200])
+        assert all(len(r.json()) == 10 for r in responses)
+
+    assert TimeEntry.objects.count() == 10
+    assert sorted(TimeEntry.objects.values_list("external_id", flat=True)) == sorted(
+        f"psa-{h}" for h in range(8, 18)
+    )
+
+
+def test_two_concurrent_overlapping_batches_store_one(founder_membership):
+    clients = [api_client_for(founder_membership) for _ in range(2)]
+
+    responses = _race(clients, [_batch("first"), _batch("second")])
+
+    assert sorted(r.status_code for r in responses) == [201, 400]
+    refused = next(r for r in responses if r.status_code == 400).json()
+    assert len(refused) == 10
+    assert all(errors["started_at"][0].startswith("Overlaps entry #") for errors in refused)
+    assert TimeEntry.objects.count() == 10

@@ -193,7 +193,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    # Every organization's weekly KPI rows; the task itself arrives with the KPI issue.
+    # Proves beat -> broker -> worker works (a line in the worker log each hour). The nightly
+    # KPI rollup of every organization joins this schedule with the KPI work.
     "heartbeat": {"task": "msp_ops.orgs.tasks.heartbeat", "schedule": 3600.0},
 }
 

@@ -87,8 +87,8 @@ def _today_url(day: date) -> str:
     return f"{reverse('audits:today')}?day={day.isoformat()}"
 
 
-def _day_context(request: HttpRequest, day: date, categories: list[Category] | None = None, **extra) -> dict:
-    categories = _categories(request) if categories is None else categories
+def _day_context(request: HttpRequest, day: date, **extra) -> dict:
+    """What the day's list needs: its entries and total, and the days around it."""
     shown = day_entries(org=request.org, user=request.user, day=day)
     today = weeks.today(request.org.tz)
     context = {
@@ -100,8 +100,6 @@ def _day_context(request: HttpRequest, day: date, categories: list[Category] | N
         "next_day": day + timedelta(days=1),
         "shown": shown,
         "tag_choices": Tag.choices,
-        "categories": categories,
-        "day_url": _today_url(day),
     }
     context.update(extra)
     return context
@@ -117,60 +115,68 @@ def _quick_add_form(request: HttpRequest, day: date, categories: list[Category],
     )
 
 
-@org_view(Perm.LOG_OWN_TIME)
-@require_GET
-def today(request: HttpRequest) -> HttpResponse:
-    day = _day_arg(request)
-    categories = _categories(request)
-    context = _day_context(request, day, categories)
-    editing = request.GET.get("edit")
-    timer = _running_timer(request)
-    context.update(
-        entry_form=_new_entry_form(request, day, categories),
-        quick_form=_quick_add_form(request, day, categories, context["shown"].last_end),
-        timer=timer,
-        timer_form=TimerForm(categories=categories),
-        editing=int(editing) if editing and editing.isdigit() else None,
-        audit=TimeAudit.objects.for_org(request.org)
+def _today_page(
+    request: HttpRequest, day: date, categories: list[Category], status: int = 200, **overrides
+) -> HttpResponse:
+    """The whole Today page; ``overrides`` put a refused form (with its messages) in place."""
+    context = _day_context(request, day)
+    audit = (
+        TimeAudit.objects.for_org(request.org)
         .filter(user=request.user, start_date__lte=day, start_date__gt=day - timedelta(days=TimeAudit.DAYS))
-        .first(),
+        .first()
     )
-    if context["audit"]:
-        context["audit_day_number"] = audit_day(context["audit"], day)
-    if context["editing"]:
-        for entry in context["shown"].entries:
-            if entry.pk == context["editing"]:
-                context["edit_form"] = EntryForm(categories=categories, tz=request.org.tz, entry=entry)
-    return _render(request, "audits/today.html", context)
-
-
-def _saved_day(request: HttpRequest, day: date, categories: list[Category], **extra) -> HttpResponse:
-    """After a write: the day's list (htmx, with fresh add forms out of band), else a redirect."""
-    if not wants_partial(request):
-        return redirect(_today_url(day))
-    context = _day_context(request, day, categories, **extra)
-    context.update(
-        entry_form=_new_entry_form(request, day, categories),
-        quick_form=_quick_add_form(request, day, categories, context["shown"].last_end),
-        oob_forms=True,
-    )
-    return _render(request, "audits/partials/day_saved.html", context)
-
-
-def _refused(request: HttpRequest, day: date, categories: list[Category], partial: str, target: str, **forms):
-    """A refused write: the form with its messages, 422 (htmx swaps it in place)."""
-    if wants_partial(request):
-        context = _day_context(request, day, categories, **forms)
-        return _render(request, partial, context, UNPROCESSABLE, HX_Retarget=target, HX_Reswap="outerHTML")
-    context = _day_context(request, day, categories)
     context.update(
         entry_form=_new_entry_form(request, day, categories),
         quick_form=_quick_add_form(request, day, categories, context["shown"].last_end),
         timer=_running_timer(request),
         timer_form=TimerForm(categories=categories),
+        audit=audit,
+        audit_day_number=audit_day(audit, day) if audit else None,
     )
-    context.update(forms)
-    return _render(request, "audits/today.html", context, UNPROCESSABLE)
+    context.update(overrides)
+    return _render(request, "audits/today.html", context, status)
+
+
+@org_view(Perm.LOG_OWN_TIME)
+@require_GET
+def today(request: HttpRequest) -> HttpResponse:
+    day = _day_arg(request)
+    categories = _categories(request)
+    editing = request.GET.get("edit", "")
+    if not editing.isdigit():
+        return _today_page(request, day, categories)
+    # Without JavaScript, "Edit" reloads the page with that row as a form.
+    entry = _my_entries(request).filter(pk=int(editing)).first()
+    if entry is None:
+        return _today_page(request, day, categories)
+    edit_form = EntryForm(categories=categories, tz=request.org.tz, entry=entry)
+    return _today_page(request, day, categories, editing=entry.pk, edit_form=edit_form)
+
+
+def _saved_day(
+    request: HttpRequest, day: date, categories: list[Category], *, fresh_forms: bool = True
+) -> HttpResponse:
+    """After a write: the day's list (htmx; fresh add forms out of band), else a redirect."""
+    if not wants_partial(request):
+        return redirect(_today_url(day))
+    context = _day_context(request, day)
+    if fresh_forms:
+        context.update(
+            entry_form=_new_entry_form(request, day, categories),
+            quick_form=_quick_add_form(request, day, categories, context["shown"].last_end),
+            oob_forms=True,
+        )
+    return _render(request, "audits/partials/day_saved.html", context)
+
+
+def _refused(
+    request: HttpRequest, day: date, categories: list[Category], *, partial: str, target: str, **forms
+) -> HttpResponse:
+    """A refused write answers 422 with the form and its messages; htmx swaps it in place."""
+    if not wants_partial(request):
+        return _today_page(request, day, categories, UNPROCESSABLE, **forms)
+    context = _day_context(request, day, **forms)
+    return _render(request, partial, context, UNPROCESSABLE, HX_Retarget=target, HX_Reswap="outerHTML")
 
 
 @org_view(Perm.LOG_OWN_TIME)
@@ -188,7 +194,12 @@ def entry_add(request: HttpRequest) -> HttpResponse:
             shown_day = form.cleaned_data["date"] if not wants_partial(request) else day
             return _saved_day(request, shown_day, categories)
     return _refused(
-        request, day, categories, "audits/partials/entry_form.html", "#entry-form", entry_form=form
+        request,
+        day,
+        categories,
+        partial="audits/partials/entry_form.html",
+        target="#entry-form",
+        entry_form=form,
     )
 
 
@@ -206,7 +217,14 @@ def quick_add(request: HttpRequest) -> HttpResponse:
             attach_service_errors(form, error, default="line")
         else:
             return _saved_day(request, day, categories)
-    return _refused(request, day, categories, "audits/partials/quick_add.html", "#quick-add", quick_form=form)
+    return _refused(
+        request,
+        day,
+        categories,
+        partial="audits/partials/quick_add.html",
+        target="#quick-add",
+        quick_form=form,
+    )
 
 
 @org_view(Perm.LOG_OWN_TIME)
@@ -237,14 +255,14 @@ def entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
             attach_service_errors(form, error)
         else:
             # The whole day: the entry may have moved in the list or off this day.
-            response = _saved_day(request, day, categories)
+            response = _saved_day(request, day, categories, fresh_forms=False)
             if wants_partial(request):
                 response["HX-Retarget"] = "#day-entries"
                 response["HX-Reswap"] = "outerHTML"
             return response
-    context = {"entry": entry, "edit_form": form, "day": day, "tag_choices": Tag.choices}
     if request.method == "POST" and not wants_partial(request):
-        return _refused(request, day, categories, "", "", edit_form=form, editing=entry.pk)
+        return _today_page(request, day, categories, UNPROCESSABLE, edit_form=form, editing=entry.pk)
+    context = {"entry": entry, "edit_form": form, "day": day, "tag_choices": Tag.choices}
     status = UNPROCESSABLE if request.method == "POST" else 200
     return _render(request, "audits/partials/entry_edit_row.html", context, status)
 
@@ -302,7 +320,7 @@ def _timer_response(request: HttpRequest, *, status: int = 200, errors=None, sav
     }
     if saved is not None:
         # The stopped timer's entry: refresh the day's list out of band.
-        context.update(_day_context(request, day, categories, oob_day=True))
+        context.update(_day_context(request, day, oob_day=True))
         context["timer_errors"] = errors or []
     return _render(request, "audits/partials/timer.html", context, status)
 

@@ -441,3 +441,19 @@ def test_the_day_after_dst_change_totals_real_hours(founder_client, org, founder
     )
     body = founder_client.get(TODAY, {"day": date(2025, 3, 9).isoformat()}).content.decode()
     assert "Total <strong>2.00 h</strong>" in body
+
+
+def test_edit_without_javascript_reloads_the_page_with_the_row_as_a_form(founder_client, org, founder):
+    e = entry(org, founder, at(9), at(9, 45), "Password resets")
+    response = founder_client.get(f"/audits/today/entries/{e.pk}/edit/?day=2025-03-04")
+    assert response.status_code == 302
+    assert response["Location"] == f"/audits/today/?day=2025-03-04&edit={e.pk}#entry-{e.pk}"
+    page = founder_client.get(f"/audits/today/?day=2025-03-04&edit={e.pk}").content.decode()
+    assert f'<li class="entry editing" id="entry-{e.pk}">' in page
+    refused = founder_client.post(
+        f"/audits/today/entries/{e.pk}/edit/?day=2025-03-04", form_data(activity="")
+    )
+    assert refused.status_code == 422
+    assert f'<li class="entry editing" id="entry-{e.pk}">' in refused.content.decode()
+    e.refresh_from_db()
+    assert e.activity == "Password resets"

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from audits.models import Category, CategoryKind, Handling, Source, Tag, TimeEntry
-from audits.quickadd import QuickAdd, QuickAddError, parse_quick_add
+from audits.quickadd import QuickAdd, QuickAddError, parse_quick_add, parse_timer_line
 
 # Service error keys -> the form field that shows them.
 _FIELD_OF = {"started_at": "start", "ended_at": "end"}
@@ -185,6 +185,20 @@ class TimerForm(forms.Form):
     def clean_category(self) -> Category | None:
         slug = self.cleaned_data.get("category")
         return self.by_slug.get(slug) if slug else None
+
+    def clean(self) -> dict:
+        """``@category`` and ``#tag`` work in the activity as on the quick-add line."""
+        data = super().clean()
+        try:
+            line = parse_timer_line(data.get("activity", ""), categories=self.by_slug.keys())
+        except QuickAddError as error:
+            self.add_error("activity", str(error))
+            return data
+        data["activity"] = line.activity
+        data["tags"] = line.tags
+        if line.category:
+            data["category"] = self.by_slug[line.category]
+        return data
 
 
 class AuditStartForm(forms.Form):

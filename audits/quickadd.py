@@ -89,19 +89,12 @@ def parse_quick_add(
     words = []
     flags: dict[str, object] = {}
     for word in rest.split():
-        if word.startswith("@") and len(word) > 1:
-            slug = word[1:].lower()
-            if slug not in categories:
-                few = ", ".join(f"@{s}" for s in sorted(categories)[:6])
-                raise QuickAddError(f"Unknown category @{slug}. Try one of: {few} ...")
-            result.category = slug
-        elif word.startswith("#") and len(word) > 1:
-            tag = word[1:].lower().replace("-", "_")
-            if tag not in TAGS:
-                raise QuickAddError(f"Unknown tag #{word[1:]}. Tags are: {', '.join('#' + t for t in TAGS)}.")
-            if tag not in result.tags:
+        if _is_marker(word, "@"):
+            result.category = _category(word, categories)
+        elif _is_marker(word, "#"):
+            if (tag := _tag(word)) not in result.tags:
                 result.tags.append(tag)
-        elif word.startswith("!") and len(word) > 1:
+        elif _is_marker(word, "!"):
             flag = word[1:].lower()
             if flag not in _FLAGS:
                 known = ", ".join(f"!{f}" for f in ("delegated", "urgent", "important"))
@@ -125,6 +118,55 @@ def parse_quick_add(
     if len(result.activity) > 500:
         raise QuickAddError("Keep the activity under 500 characters.")
     return result
+
+
+@dataclass
+class TimerLine:
+    activity: str
+    category: str | None
+    tags: list[str]
+
+
+def parse_timer_line(text: str, *, categories: Collection[str]) -> TimerLine:
+    """The timer's "what": ``Vendor call @vendor-calls #repetitive``; no time, may be empty.
+
+    Only ``@category`` and ``#tag`` are markers here (a running timer stores nothing else);
+    every other word stays in the activity.
+    """
+    result = TimerLine(activity="", category=None, tags=[])
+    words = []
+    for word in text.split():
+        if _is_marker(word, "@"):
+            result.category = _category(word, categories)
+        elif _is_marker(word, "#"):
+            if (tag := _tag(word)) not in result.tags:
+                result.tags.append(tag)
+        else:
+            words.append(word)
+    result.tags.sort(key=TAGS.index)
+    result.activity = " ".join(words)
+    if len(result.activity) > 500:
+        raise QuickAddError("Keep the activity under 500 characters.")
+    return result
+
+
+def _is_marker(word: str, sign: str) -> bool:
+    return word.startswith(sign) and len(word) > 1
+
+
+def _category(word: str, categories: Collection[str]) -> str:
+    slug = word[1:].lower()
+    if slug not in categories:
+        few = ", ".join(f"@{s}" for s in sorted(categories)[:6])
+        raise QuickAddError(f"Unknown category @{slug}. Try one of: {few} ...")
+    return slug
+
+
+def _tag(word: str) -> str:
+    tag = word[1:].lower().replace("-", "_")
+    if tag not in TAGS:
+        raise QuickAddError(f"Unknown tag #{word[1:]}. Tags are: {', '.join('#' + t for t in TAGS)}.")
+    return tag
 
 
 def _activity_and_client(words: list[str]) -> tuple[str, str]:

@@ -342,8 +342,9 @@ def timer_start(request: HttpRequest) -> HttpResponse:
     services.start_timer(
         org=request.org,
         user=request.user,
-        activity=form.cleaned_data["activity"].strip(),
+        activity=form.cleaned_data["activity"],
         category=form.cleaned_data["category"],
+        tags=form.cleaned_data["tags"],
     )
     if not wants_partial(request):
         return redirect(_today_url(_day_arg(request)))

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from audits.quickadd import START_HINT, QuickAddError, parse_quick_add
+from audits.quickadd import START_HINT, QuickAddError, TimerLine, parse_quick_add, parse_timer_line
 from msp_ops.lib.weeks import elapsed
 
 CHI = ZoneInfo("America/Chicago")
@@ -149,3 +149,29 @@ def test_a_range_on_a_dst_change_day_is_real_elapsed_time():
     # 2025-03-09: Chicago jumps from 02:00 CST to 03:00 CDT, so 1:30-3:30 is one real hour.
     parsed = parse("1:30-3:30 Patch night", day=date(2025, 3, 9))
     assert elapsed(parsed.started_at, parsed.ended_at) == timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "activity", "category", "tags"),
+    [
+        ("", "", None, []),
+        ("Vendor call", "Vendor call", None, []),
+        ("Vendor call @vendor-calls #repetitive", "Vendor call", "vendor-calls", ["repetitive"]),
+        (
+            "#owner_by_habit Quote for Acme #repetitive",
+            "Quote for Acme",
+            None,
+            ["repetitive", "owner_by_habit"],
+        ),
+        ("Outage !urgent T#12", "Outage !urgent T#12", None, []),  # only @ and # are markers here
+    ],
+)
+def test_timer_line(text, activity, category, tags):
+    assert parse_timer_line(text, categories=CATEGORIES) == TimerLine(activity, category, tags)
+
+
+def test_timer_line_errors():
+    with pytest.raises(QuickAddError, match=r"^Unknown tag #boring\."):
+        parse_timer_line("Call #boring", categories=CATEGORIES)
+    with pytest.raises(QuickAddError, match=r"^Unknown category @nope\."):
+        parse_timer_line("Call @nope", categories=CATEGORIES)

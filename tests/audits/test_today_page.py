@@ -457,3 +457,30 @@ def test_edit_without_javascript_reloads_the_page_with_the_row_as_a_form(founder
     assert f'<li class="entry editing" id="entry-{e.pk}">' in refused.content.decode()
     e.refresh_from_db()
     assert e.activity == "Password resets"
+
+
+def test_timer_line_takes_category_and_tags(founder_client):
+    founder_client.post(
+        "/audits/today/timer/start/", {"activity": "Vendor call @vendor-calls #repetitive"}, **HTMX
+    )
+    timer = RunningTimer.objects.get()
+    assert (timer.activity, timer.category.slug, timer.tags) == (
+        "Vendor call",
+        "vendor-calls",
+        ["repetitive"],
+    )
+    with time_machine.travel(NOW + timedelta(minutes=30), tick=False):
+        founder_client.post("/audits/today/timer/stop/", **HTMX)
+    stored = TimeEntry.objects.get()
+    assert (stored.activity, stored.category.slug, stored.tags) == (
+        "Vendor call",
+        "vendor-calls",
+        ["repetitive"],
+    )
+
+
+def test_timer_with_an_unknown_tag_does_not_start(founder_client):
+    response = founder_client.post("/audits/today/timer/start/", {"activity": "Call #boring"}, **HTMX)
+    assert response.status_code == 422
+    assert "Unknown tag #boring." in response.content.decode()
+    assert not RunningTimer.objects.exists()

@@ -151,8 +151,18 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class OrgScopedUserAdmin(UserAdmin):
-    """Users, limited to the members of the administered organizations (new users come from
-    ``add_member``)."""
+    """Users, limited to the members of the administered organizations. Only superusers add
+    or change accounts: a user may belong to several organizations, and their password or
+    staff flags are not one organization's to change (members come from ``add_member``)."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return _scope(super().get_queryset(request), USER_PATH, request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser

@@ -118,6 +118,17 @@ def test_staff_sees_only_members_of_their_organizations(founder, stranger):
     assert "otto" not in body
 
 
+def test_only_superusers_change_accounts(founder, manager):
+    client = _staff_client(founder, "view_user", "change_user", "add_user", "delete_user")
+    assert client.get("/admin/auth/user/add/").status_code == 403
+    response = client.post(
+        f"/admin/auth/user/{manager.pk}/change/", {"username": "sam", "is_superuser": "on"}
+    )
+    assert response.status_code == 403
+    manager.refresh_from_db()
+    assert not manager.is_superuser
+
+
 def test_staff_sees_only_their_organization_and_its_tokens(founder_membership, stranger_membership):
     from msp_ops.orgs.services import issue_api_token
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -124,8 +124,9 @@ def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
     errors.setdefault(field, []).append(message)
 
 
-# How often a write that lost a race (IntegrityError) is checked and tried again.
+# How often a write that lost a race (IntegrityError, deadlock) is checked and tried again.
 WRITE_ATTEMPTS = 3
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL SQLSTATE
 
 
 def save_time_entries(*, org: Organization, entries: Sequence[TimeEntry]) -> list[SavedEntry]:
@@ -166,14 +167,22 @@ def save_time_entries(*, org: Organization, entries: Sequence[TimeEntry]) -> lis
         try:
             with transaction.atomic():
                 return _write(entries, stored_by_external_id)
-        except IntegrityError:
+        except (IntegrityError, OperationalError) as error:
             # A concurrent request stored a colliding entry (or the same external_id) after
             # our checks and PostgreSQL refused ours: check again against what it committed,
             # which names the collision, or write again as an update of the replayed entry.
-            _forget_pks(unsaved)
-            if attempt == WRITE_ATTEMPTS:
+            if not _lost_race(error) or attempt == WRITE_ATTEMPTS:
                 raise
+            _forget_pks(unsaved)
     raise AssertionError("unreachable")
+
+
+def _lost_race(error: Exception) -> bool:
+    """A constraint refused the write, or PostgreSQL broke a deadlock between two upserts
+    of the same rows (both are settled by checking and writing again)."""
+    if isinstance(error, IntegrityError):
+        return True
+    return getattr(error.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
 
 
 def record_time_entry(*, org: Organization, entry: TimeEntry) -> SavedEntry:
@@ -336,6 +345,9 @@ def _check_overlaps(
     if not candidates:
         return
     replaced = {pk for _, e in candidates if (pk := _identity(e, stored_by_external_id))}
+    # A stored entry with an item's external_id is the one that item replaces (upsert), also
+    # when a concurrent replay committed it after _check_external_ids looked.
+    upserted = {e.external_id for _, e in candidates if e.pk is None and e.external_id}
     span_start = min(as_utc(e.started_at) for _, e in candidates)
     span_end = max(as_utc(e.ended_at) for _, e in candidates)
     stored = (
@@ -345,6 +357,8 @@ def _check_overlaps(
         .exclude(pk__in=replaced)
         .only("pk", "user_id", "started_at", "ended_at", "activity")
     )
+    if upserted:
+        stored = stored.exclude(external_id__in=upserted)
     by_user: dict[int, list[_Interval]] = defaultdict(list)
     for row in stored:
         by_user[row.user_id].append(_Interval(as_utc(row.started_at), as_utc(row.ended_at), row))

@@ -34,6 +34,27 @@ from msp_ops.api.serializers import (
 
 TAG_NAMES = ", ".join(TAG_FIELDS)
 
+# (organization id, slug) -> category id. A category keeps its slug and the app never
+# deletes one (it archives, which the service checks on every write), so the pair does not
+# change and a single POST saves the lookup query. Should an admin delete a category and
+# create another with its slug, the service answers "Unknown category." once and the
+# process forgets the organization's pairs (forget_category_ids).
+_CATEGORY_IDS: dict[tuple[int, str], int] = {}
+
+
+def forget_category_ids(org) -> None:
+    for key in [key for key in _CATEGORY_IDS if key[0] == org.pk]:
+        _CATEGORY_IDS.pop(key, None)
+
+
+def category_ids(org, slugs: set[str]) -> dict[str, int]:
+    """Slug -> id of the organization's categories named (one query for the ones not seen yet)."""
+    found = {slug: _CATEGORY_IDS[(org.pk, slug)] for slug in slugs if (org.pk, slug) in _CATEGORY_IDS}
+    if missing := slugs - found.keys():
+        for slug, pk in Category.objects.for_org(org).filter(slug__in=missing).values_list("slug", "pk"):
+            _CATEGORY_IDS[(org.pk, slug)] = found[slug] = pk
+    return found
+
 
 class TagListField(serializers.ListField):
     """Tag names in, the same set out in the fixed order (repetitive, outsourceable, ...)."""
@@ -91,13 +112,13 @@ class TimeEntrySerializer(StrictSerializer):
         slugs.add(DEFAULT_CATEGORY_SLUG)
         return {
             "members": members_by_username(request, items),
-            "categories": {c.slug: c for c in Category.objects.for_org(request.org).filter(slug__in=slugs)},
+            "categories": category_ids(request.org, slugs),
         }
 
     def validate_user(self, value: str):
         return resolve_member(self.context, value)
 
-    def validate_category(self, value: str) -> Category:
+    def validate_category(self, value: str) -> int:
         try:
             return self.context["categories"][value]
         except KeyError:
@@ -125,11 +146,12 @@ class TimeEntrySerializer(StrictSerializer):
             instance = TimeEntry(
                 organization=self.context["org"],
                 user=self.context["request"].user,
-                category=self.context["categories"].get(DEFAULT_CATEGORY_SLUG),
+                category_id=self.context["categories"].get(DEFAULT_CATEGORY_SLUG),
                 source=Source.API,
             )
         for name, value in data.items():
-            setattr(instance, name, value)
+            # The service loads the category (and checks it is current) by its id.
+            setattr(instance, "category_id" if name == "category" else name, value)
         return instance
 
     def to_representation(self, entry: TimeEntry) -> dict[str, Any]:

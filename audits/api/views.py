@@ -7,7 +7,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from audits.api.serializers import AuditReportSerializer, AuditSerializer, TimeEntrySerializer
+from audits.api.serializers import (
+    AuditReportSerializer,
+    AuditSerializer,
+    TimeEntrySerializer,
+    forget_category_ids,
+)
 from audits.filters import TimeAuditFilter, TimeEntryFilter
 from audits.models import TimeAudit, TimeEntry
 from audits.selectors import audit_report
@@ -35,9 +40,13 @@ class TimeEntryViewSet(EditableMixin, OrgScopedViewSet):
     atomic_save = False  # save_time_entries writes a batch in one transaction of its own
 
     def save_items(self, items: list[TimeEntry]) -> list[Saved]:
-        return [
-            (saved.entry, saved.created) for saved in save_time_entries(org=self.request.org, entries=items)
-        ]
+        try:
+            saved = save_time_entries(org=self.request.org, entries=items)
+        except BatchValidationError as error:
+            if any("category" in errors for errors in error.item_errors):
+                forget_category_ids(self.request.org)
+            raise
+        return [(entry.entry, entry.created) for entry in saved]
 
     def delete_item(self, item: TimeEntry) -> None:
         delete_time_entry(entry=item)

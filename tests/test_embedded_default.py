@@ -113,6 +113,12 @@ def test_bin_run_serves_the_app_runs_tasks_and_stops_cleanly(embedded, browser):
     assert (Path(env["MSP_OPS_DATA_DIR"]) / "db.sqlite3").exists()
     with urllib.request.urlopen(url + "login/", timeout=10) as response:
         assert response.status == 200
+        login_html = response.read().decode()
+    # Static files: collected with hashed names and served by whitenoise, cacheable forever.
+    stylesheet = re.search(r'href="/static/(css/app\.[0-9a-f]{12}\.css)"', login_html).group(1)
+    with urllib.request.urlopen(f"{url}static/{stylesheet}", timeout=10) as response:
+        assert response.status == 200
+        assert "immutable" in response.headers["Cache-Control"]
 
     # 2. Log in through the browser as the printed demo founder: the Today page shows.
     context = browser.new_context(base_url=url)

@@ -14,6 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django_htmx.http import HttpResponseClientRedirect
 
 from msp_ops.orgs.roles import Perm, role_can
 from msp_ops.orgs.scoping import OrgScopedMixin
@@ -22,6 +23,12 @@ from msp_ops.orgs.scoping import OrgScopedMixin
 def check_access(request: HttpRequest, perm: Perm | None) -> HttpResponse | None:
     """None when the request may go on, else the response that stops it."""
     if not request.user.is_authenticated:
+        htmx = getattr(request, "htmx", None)
+        if htmx and not htmx.boosted:
+            # A partial request after the session expired: send the whole page to the login,
+            # coming back to the page (not to the fragment's URL) afterwards.
+            login = redirect_to_login(htmx.current_url_abs_path or request.get_full_path())
+            return HttpResponseClientRedirect(login.url)
         return redirect_to_login(request.get_full_path())
     if request.membership is None:
         return redirect("no_organization")

@@ -56,6 +56,15 @@ def test_anonymous_visitor_is_sent_to_login(client, db, url):
     assert response.url == f"/login/?next={url}"
 
 
+def test_an_htmx_request_after_the_session_expired_sends_the_page_to_login(client, db):
+    response = client.get(
+        "/audits/today/entries/1/",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/audits/today/?day=2025-03-03"},
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/login/?next=/audits/today/%3Fday%3D2025-03-03"
+
+
 @pytest.mark.parametrize("url", [TODAY, AUDITS, CSV, TOKENS, "/"])
 def test_user_without_membership_lands_on_the_no_organization_page(db, url):
     client = _client_for(UserFactory(username="nomad"))

@@ -121,6 +121,14 @@ class OrganizationAdmin(OrgScopedAdmin):
         # Only a superuser (or create_org) starts a new organization.
         return request.user.is_superuser and super().has_add_permission(request)
 
+    def save_model(self, request: HttpRequest, obj: Organization, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            # Like create_organization: every new organization starts with SPEC's categories.
+            from audits.services import create_default_categories
+
+            create_default_categories(org=obj)
+
 
 @admin.register(Membership)
 class MembershipAdmin(OrgScopedAdmin):

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from audits.models import DEFAULT_CATEGORIES, Category
 from audits.services import archive_category, create_category, update_category
+from msp_ops.orgs.models import Organization
 from tests.factories import OrganizationFactory
 
 SPEC_DEFAULTS = {
@@ -107,3 +108,27 @@ def test_the_default_category_cannot_be_archived(org):
         archive_category(category=other)
     assert error.value.message_dict == {"slug": ["'other' is the default category; it cannot be archived."]}
     assert not Category.objects.get(pk=other.pk).archived
+
+
+def test_an_org_added_in_the_admin_gets_the_defaults_too(db, client, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
+    client.force_login(admin)
+    response = client.post(
+        "/admin/orgs/organization/add/",
+        {
+            "name": "Admin MSP",
+            "slug": "admin-msp",
+            "timezone": "America/Chicago",
+            "managed_clients": "12",
+            "delegated_green_hours": "10",
+            "delegated_amber_hours": "5",
+            "delegated_fixed_target_min_clients": "20",
+            "interruptions_green_max_avg": "2",
+            "aged_backlog_team_max": "3",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    org = Organization.objects.get(slug="admin-msp")
+    assert dict(Category.objects.for_org(org).values_list("slug", "kind")) == SPEC_DEFAULTS

@@ -46,7 +46,9 @@ def test_two_concurrent_replays_store_each_entry_once(founder_membership):
 
     for _ in range(3):
         responses = _race(clients, [_batch("psa"), _batch("psa")])
-        assert sorted(r.status_code for r in responses) in ([200, 201], [201, 201], [200, 200]), [r.content[:400] for r in responses]
+        assert sorted(r.status_code for r in responses) in ([200, 201], [201, 201], [200, 200]), [
+            r.content[:400] for r in responses
+        ]
         assert all(len(r.json()) == 10 for r in responses)
 
     assert TimeEntry.objects.count() == 10

@@ -337,3 +337,20 @@ def test_edit_cannot_take_another_entrys_external_id(api, founder, org, method):
 
     assert response.status_code == 400
     assert list(response.json()) == ["external_id"]
+
+
+def test_options_and_head_answer_without_error(api, founder, org):
+    entry = TimeEntryFactory(organization=org, user=founder, started_at=at(9), ended_at=at(10))
+
+    assert api.options(ENTRIES).status_code == 200
+    assert api.options(f"{ENTRIES}{entry.pk}/").status_code == 200
+    assert api.head(ENTRIES).status_code == 200
+
+
+def test_a_list_body_on_patch_is_refused(api, founder, org):
+    entry = TimeEntryFactory(organization=org, user=founder, started_at=at(9), ended_at=at(10))
+
+    response = patch(api, f"{ENTRIES}{entry.pk}/", [{"activity": "x"}])
+
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}

@@ -81,11 +81,9 @@ class StrictBooleanField(serializers.BooleanField):
 class StrictSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> Any:
         errors: dict[str, list[str]] = {}
-        if isinstance(data, Mapping):
+        if isinstance(data, Mapping) and (unknown := [key for key in data if key not in self.fields]):
             known = ", ".join(name for name, field in self.fields.items() if not field.read_only)
-            errors = {
-                str(key): [f"Unknown field. Known fields: {known}."] for key in data if key not in self.fields
-            }
+            errors = {str(key): [f"Unknown field. Known fields: {known}."] for key in unknown}
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as error:

@@ -28,7 +28,8 @@ def access(request: Request, view, *, write: bool) -> Access:
     membership = getattr(request, "membership", None)
     if membership is None or not role_can(membership.role, Perm.USE_API):
         return Access.NONE
-    perm = view.write_perm if write else view.read_perm
+    # A view outside the framework (no perms named) is read-only for members who may view.
+    perm = getattr(view, "write_perm", None) if write else getattr(view, "read_perm", Perm.VIEW)
     if perm is not None and role_can(membership.role, perm):
         return Access.ALL
     own = getattr(view, "own_perm", None)

@@ -14,8 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core import validators
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 NAIVE_TIME_MESSAGE = "Give the time with a UTC offset, e.g. 2025-03-03T09:00:00-06:00."
 BAD_TIME_MESSAGE = "Not an ISO 8601 timestamp; give e.g. 2025-03-03T09:00:00-06:00 (with a UTC offset)."
@@ -94,6 +96,49 @@ class StrictSerializer(serializers.Serializer):
             raise serializers.ValidationError(errors)
         return value
 
+    def fast_validated(self, data: Any) -> dict[str, Any] | None:
+        """The validated data of an item DRF would accept, checked in plain Python; else None.
+
+        A batch of 500 spends a third of its time in DRF's generic machinery; this path
+        accepts the common, valid item at a fraction of that and gives up (None) on anything
+        unusual, so a refused item always gets DRF's own messages from ``run_validation``.
+        The same field objects, ``validate_<field>`` methods and ``validate()`` run.
+        """
+        if not isinstance(data, Mapping):
+            return None
+        checks = self._fast_checks()
+        if any(key not in checks for key in data):
+            return None  # unknown or read-only keys: let DRF decide and word it
+        attrs: dict[str, Any] = {}
+        try:
+            for name, (check, required, validate) in checks.items():
+                if name not in data:
+                    if required:
+                        return None
+                    continue
+                value = check(data[name])
+                if value is _REFUSED:
+                    return None
+                attrs[name] = validate(value) if validate else value
+            return self.validate(attrs)
+        except serializers.ValidationError:
+            return None
+
+    def _fast_checks(self) -> dict[str, tuple]:
+        if (cached := getattr(self, "_fast_checks_cache", None)) is not None:
+            return cached
+        checks = {}
+        for name, field in self.fields.items():
+            if field.read_only:
+                continue
+            if getattr(field, "default", serializers.empty) is not serializers.empty:
+                checks.clear()
+                break  # defaults: not handled here
+            checks[name] = (_fast_check(field), field.required, getattr(self, f"validate_{name}", None))
+        # Any read-only field sent back goes through DRF (it ignores them).
+        self._fast_checks_cache = checks if len(checks) else {}
+        return self._fast_checks_cache
+
     @classmethod
     def batch_context(cls, items: list[Any], request) -> dict[str, Any]:
         """Lookups for a whole batch (users, categories...), one query each; see the viewset."""
@@ -102,6 +147,65 @@ class StrictSerializer(serializers.Serializer):
     def to_object(self, data: dict[str, Any], instance: Any = None) -> Any:
         """An unsaved model object from validated data (a changed copy of ``instance``)."""
         raise NotImplementedError
+
+
+_REFUSED = object()
+_STRING_VALIDATORS = (
+    validators.MaxLengthValidator,
+    validators.MinLengthValidator,
+    validators.ProhibitNullCharactersValidator,
+    ProhibitSurrogateCharactersValidator,
+)
+
+
+def _fast_check(field: serializers.Field):
+    """A function value -> validated value (or _REFUSED) doing what ``field`` would do."""
+    allow_null = field.allow_null
+
+    def fallback(value: Any) -> Any:
+        if value is None and not allow_null:
+            return _REFUSED
+        try:
+            return field.run_validation(value)
+        except serializers.ValidationError:
+            return _REFUSED
+
+    if isinstance(field, AwareDateTimeField):
+
+        def check_time(value: Any) -> Any:
+            try:
+                return parse_aware_datetime(value)
+            except serializers.ValidationError:
+                return _REFUSED
+
+        return check_time
+    if isinstance(field, StrictBooleanField):
+        return lambda value: value if type(value) is bool or (value is None and allow_null) else _REFUSED
+    if type(field) is serializers.ChoiceField and not field.validators:
+        choices = field.choice_strings_to_values
+        return lambda value: choices[value] if type(value) is str and value in choices else fallback(value)
+    if type(field) is serializers.CharField and all(
+        isinstance(v, _STRING_VALIDATORS) for v in field.validators
+    ):
+        trim, blank, longest = field.trim_whitespace, field.allow_blank, field.max_length
+        shortest = field.min_length or 0
+
+        def check_text(value: Any) -> Any:
+            if value is None and allow_null:
+                return None
+            if type(value) is not str or not value.isascii() or "\x00" in value:
+                return fallback(value)
+            text = value.strip() if trim else value
+            if (
+                (not text and not blank)
+                or (longest is not None and len(text) > longest)
+                or len(text) < shortest
+            ):
+                return _REFUSED
+            return text
+
+        return check_text
+    return fallback
 
 
 def members_by_username(request, items: list[Any], field: str = "user") -> dict[str, Any]:

@@ -8,14 +8,16 @@ ending exactly at ``from`` is out).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 
 from audits.models import TAG_FIELDS, Tag, TimeAudit, TimeEntry
-from msp_ops.api.serializers import aware_datetime
+from msp_ops.api.serializers import LAST_YEAR, aware_datetime
+
+END_OF_TIME = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)  # after any accepted time
 
 
 class AwareDateTimeFormField(forms.Field):
@@ -49,9 +51,12 @@ class TimeEntryFilter(django_filters.FilterSet):
         return queryset.filter(**{TAG_FIELDS[value]: True})
 
     def filter_from(self, queryset, name: str, value: datetime):
-        return queryset.filter(ended_at__gt=value)
+        # The model's overlap rule (it also bounds the start, so the index scan stays small).
+        return queryset.overlapping(value, self.form.cleaned_data.get("to") or END_OF_TIME)
 
     def filter_to(self, queryset, name: str, value: datetime):
+        if self.form.cleaned_data.get("from"):
+            return queryset  # filter_from applied both bounds
         return queryset.filter(started_at__lt=value)
 
 

@@ -37,6 +37,8 @@ class TimeEntryViewSet(EditableMixin, OrgScopedViewSet):
     owner_field = "user"
     ordering = ("started_at", "id")
     select_related = ("user", "category")
+    # Every column of the entry, and of its member and category only what the answer shows.
+    only = (*(field.name for field in TimeEntry._meta.concrete_fields), "user__username", "category__slug")
     atomic_save = False  # save_time_entries writes a batch in one transaction of its own
 
     def save_items(self, items: list[TimeEntry]) -> list[Saved]:

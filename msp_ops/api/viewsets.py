@@ -57,6 +57,7 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     owner_field: str | None = None  # the foreign key naming a row's member
     ordering: Sequence[str] = ("id",)  # cursor order; ends with a unique field
     select_related: Sequence[str] = ()
+    only: Sequence[str] = ()  # columns to load (e.g. the related rows' username, slug only)
     # False when save_items() calls a service that is one transaction itself (and must run
     # outside any: it retries a race lost to a concurrent request in a fresh one).
     atomic_save: bool = True
@@ -84,6 +85,8 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         queryset = super().get_queryset()
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
+        if self.only:
+            queryset = queryset.only(*self.only)
         if access(self.request, self, write=False) is Access.OWN:
             queryset = queryset.filter(**{self.owner_field: self.request.user})
         return queryset

@@ -14,6 +14,14 @@ from tests.factories import MembershipFactory, OrganizationFactory
 PASSWORD = "correct horse battery staple"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    # The suite creates hundreds of users; the production hasher's deliberate slowness only
+    # costs CI time here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org(db) -> Organization:
     return OrganizationFactory(slug="acme-it", name="Acme IT", timezone="America/Chicago", managed_clients=24)

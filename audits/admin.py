@@ -13,6 +13,11 @@ class CategoryAdmin(OrgScopedAdmin):
     list_select_related = ["organization"]
     search_fields = ["name", "slug"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # API clients and CSV files address a category by slug, and the API caches
+        # (org, slug) -> id: once created, a category keeps its slug and organization.
+        return ["organization", "slug"] if obj is not None else []
+
 
 @admin.register(TimeEntry)
 class TimeEntryAdmin(OrgScopedReadOnlyAdmin):

@@ -200,6 +200,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "heartbeat": {"task": "msp_ops.orgs.tasks.heartbeat", "schedule": 3600.0},
 }
 
+# --- Cache ----------------------------------------------------------------------------
+# Shared by every web process through Redis in production (API throttling counters); the
+# embedded default keeps a per-process memory cache. Short timeouts: a request never hangs
+# on a Redis that is down (the throttle then lets requests through).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "msp-ops",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["msp_ops.orgs.authentication.ApiTokenAuthentication"],

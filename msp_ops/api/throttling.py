@@ -8,12 +8,14 @@ Over the limit: 429 with ``Retry-After`` (seconds until the window ends).
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+logger = logging.getLogger(__name__)
 SCOPE = "api_token"
 DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -30,6 +32,13 @@ class TokenRateThrottle(BaseThrottle):
         self.retry_after: float | None = None
 
     def allow_request(self, request, view) -> bool:
+        try:
+            return self._allow(request)
+        except Exception:  # the cache (Redis) is down: serve rather than refuse every client
+            logger.warning("API throttle skipped: the cache is unavailable", exc_info=True)
+            return True
+
+    def _allow(self, request) -> bool:
         token = request.auth
         ident = f"token-{token.pk}" if token is not None else f"ip-{self.get_ident(request)}"
         now = time.time()

@@ -516,3 +516,9 @@ def stop_timer(
     saved = record_time_entry(org=org, entry=entry)
     timer.delete()
     return saved
+
+
+def discard_timer(*, org: Organization, user: AbstractBaseUser) -> bool:
+    """Drops the member's running timer without an entry (e.g. one forgotten over 24 h)."""
+    deleted, _ = RunningTimer.objects.filter(organization=org, user=user).delete()
+    return bool(deleted)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("today/timer/", views.timer, name="timer"),
     path("today/timer/start/", views.timer_start, name="timer_start"),
     path("today/timer/stop/", views.timer_stop, name="timer_stop"),
+    path("today/timer/discard/", views.timer_discard, name="timer_discard"),
     path("", views.audit_list, name="audit_list"),
     path("<int:pk>/", views.audit_detail, name="audit_detail"),
     path("<int:pk>/report/", views.audit_report_page, name="audit_report"),

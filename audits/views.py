@@ -371,6 +371,17 @@ def timer_stop(request: HttpRequest) -> HttpResponse:
     return _timer_response(request, saved=saved)
 
 
+@org_view(Perm.LOG_OWN_TIME)
+@require_POST
+def timer_discard(request: HttpRequest) -> HttpResponse:
+    """Drops a running timer without logging it: the way out of one that ran over 24 hours."""
+    discarded = services.discard_timer(org=request.org, user=request.user)
+    if not wants_partial(request):
+        messages.info(request, "Timer discarded." if discarded else "No timer was running.")
+        return redirect(_today_url(_day_arg(request)))
+    return _timer_response(request, errors=[] if discarded else ["No timer was running."])
+
+
 # --- audits -----------------------------------------------------------------------------
 
 

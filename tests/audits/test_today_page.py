@@ -8,7 +8,7 @@ import time_machine
 from django.test import Client
 
 from audits.models import Category, RunningTimer, Source, TimeEntry
-from audits.services import archive_category, record_time_entry
+from audits.services import archive_category, record_time_entry, start_timer
 from tests.factories import MembershipFactory
 
 CHI = ZoneInfo("America/Chicago")
@@ -484,3 +484,25 @@ def test_timer_with_an_unknown_tag_does_not_start(founder_client):
     assert response.status_code == 422
     assert "Unknown tag #boring." in response.content.decode()
     assert not RunningTimer.objects.exists()
+
+
+def test_a_timer_forgotten_over_24_hours_can_be_discarded(founder_client, org, founder):
+    founder_client.post("/audits/today/timer/start/", {"activity": "Forgot to stop"}, **HTMX)
+    with time_machine.travel(NOW + timedelta(hours=30), tick=False):
+        refused = founder_client.post("/audits/today/timer/stop/", **HTMX)
+        assert refused.status_code == 422
+        assert "An entry lasts at most 24 hours." in refused.content.decode()
+
+        response = founder_client.post("/audits/today/timer/discard/", **HTMX)
+
+    assert response.status_code == 200
+    assert "Start timer" in response.content.decode()
+    assert not RunningTimer.objects.exists()
+    assert not TimeEntry.objects.exists()
+
+
+def test_discarding_only_touches_my_own_timer(founder_client, org, founder, manager):
+    start_timer(org=org, user=manager, activity="Manager's work")
+    response = founder_client.post("/audits/today/timer/discard/", **HTMX)
+    assert "No timer was running." in response.content.decode()
+    assert RunningTimer.objects.get().user == manager

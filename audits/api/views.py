@@ -55,12 +55,18 @@ class TimeEntryViewSet(EditableMixin, OrgScopedViewSet):
 
 
 class TimeAuditViewSet(OrgScopedViewSet):
-    """7-day time audits (SPEC 1 "Time audit"), newest first, and their report."""
+    """7-day time audits (SPEC 1 "Time audit"), newest first, and their report.
+
+    Founders and service managers read and start every member's audits; a technician, like
+    on the audit pages, only its own.
+    """
 
     model = TimeAudit
     serializer_class = AuditSerializer
     filterset_class = TimeAuditFilter
     write_perm = Perm.MANAGE_AUDITS
+    own_perm = Perm.LOG_OWN_TIME
+    owner_field = "user"
     ordering = ("-start_date", "-id")
     select_related = ("user", "organization")
 

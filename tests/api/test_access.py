@@ -154,9 +154,17 @@ def test_technician_cannot_hand_its_entry_to_another_member(tech_api, technician
     assert own.user == technician
 
 
-def test_technician_reads_no_audits(tech_api):
-    assert tech_api.get(AUDITS).status_code == 403
-    assert post(tech_api, AUDITS, {"start_date": "2025-03-03"}).status_code == 403
+def test_technician_reads_and_starts_only_its_own_audits(tech_api, technician, founder, org):
+    theirs = TimeAuditFactory(organization=org, user=founder, start_date=date(2025, 3, 3))
+
+    started = post(tech_api, AUDITS, {"start_date": "2025-03-03"})
+
+    assert started.status_code == 201
+    assert started.json()["user"] == "tess"
+    assert [audit["id"] for audit in tech_api.get(AUDITS).json()["results"]] == [started.json()["id"]]
+    assert tech_api.get(f"{AUDITS}{theirs.pk}/").status_code == 404
+    assert tech_api.get(f"{AUDITS}{theirs.pk}/report/").status_code == 404
+    assert tech_api.get(f"{AUDITS}{started.json()['id']}/report/").status_code == 200
 
 
 def test_viewer_reads_everything_and_writes_nothing(viewer_api, founder, org):

@@ -10,3 +10,15 @@ document.addEventListener("click", (event) => {
     setTimeout(() => { button.textContent = label; }, 1500);
   });
 });
+
+// htmx wires content it swaps in only once the swap settles (a few milliseconds later). A
+// form submitted in that gap (a fast typist pressing Enter on a freshly swapped quick-add
+// line) would fall back to a full-page POST: hand it to htmx instead. A form htmx already
+// handles has had its default prevented by the time the event reaches the document.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (event.defaultPrevented || !window.htmx || !form.matches("[hx-post], [hx-get]")) return;
+  event.preventDefault();
+  window.htmx.process(form);
+  window.htmx.trigger(form, "submit");
+});

@@ -153,3 +153,22 @@ def test_today_fits_a_phone(page, org, founder):
     page.locator(".entry").get_by_role("link", name="Edit").click()
     expect(page.locator(".entry.editing")).to_be_visible()
     assert page.evaluate(overflow) == 0
+
+
+def test_a_form_submitted_before_htmx_wired_it_still_stays_on_the_page(page, founder):
+    # htmx wires swapped-in content only after the swap settles; a fast Enter in that gap once
+    # posted the whole page. A clone of the quick-add form is such a not-yet-wired form.
+    log_in(page, "fran")
+    page.evaluate(
+        """() => {
+            window.__sameDocument = true;
+            const form = document.querySelector("#quick-add");
+            form.replaceWith(form.cloneNode(true));
+        }"""
+    )
+    page.fill("#id_line", "9:00-9:30 Patch stuck on Acme's file server @tickets")
+    page.press("#id_line", "Enter")
+
+    expect(page.locator(".entry", has_text="Patch stuck")).to_have_count(1)
+    assert page.evaluate("window.__sameDocument") is True
+    assert TimeEntry.objects.get().activity == "Patch stuck on Acme's file server"

@@ -21,6 +21,10 @@
     if (!series) return;
     const kind = canvas.dataset.kind;
     const doughnut = kind === "doughnut";
+    if (kind === "hbar") {
+      // One readable row per category: the chart grows with the list instead of skipping labels.
+      canvas.parentElement.style.height = Math.max(160, series.labels.length * 26) + "px";
+    }
     canvas.chart = new window.Chart(canvas, {
       type: doughnut ? "doughnut" : "bar",
       data: {
@@ -41,7 +45,10 @@
           legend: { display: doughnut, position: "bottom" },
           tooltip: { callbacks: { label: function (ctx) { return " " + ctx.formattedValue + " h"; } } },
         },
-        scales: doughnut ? {} : { [kind === "hbar" ? "x" : "y"]: { beginAtZero: true, title: { display: true, text: "hours" } } },
+        scales: doughnut ? {} : {
+          [kind === "hbar" ? "x" : "y"]: { beginAtZero: true, title: { display: true, text: "hours" } },
+          [kind === "hbar" ? "y" : "x"]: { ticks: { autoSkip: false } },
+        },
       },
     });
   });

@@ -126,7 +126,10 @@ def test_founder_reads_the_report(page, org, founder):
     for chart in ("tags", "days", "categories", "business"):
         canvas = page.locator(f"#chart-{chart}")
         expect(canvas).to_be_visible()
-        assert page.evaluate("id => !!Chart.getChart(document.getElementById(id))", f"chart-{chart}")
+        # The chart scripts are deferred: wait until Chart.js has drawn on the canvas.
+        page.wait_for_function(
+            "id => window.Chart && !!Chart.getChart(document.getElementById(id))", arg=f"chart-{chart}"
+        )
     page.get_by_role("link", name="Printable view").click()
     expect(page.locator("body.print-view h1")).to_have_text("Time audit report")
     assert page.url.endswith(f"/audits/{audit.pk}/report/?print=1")

@@ -69,8 +69,9 @@ def test_a_mistyped_value_stops_the_app_naming_the_variable(production_env, name
 
 PRINT_SETTINGS = """
 from django.conf import settings
+from django.db import connection
 print(json.dumps({
-    "db": settings.DATABASES["default"]["ENGINE"], "db_name": str(settings.DATABASES["default"]["NAME"]),
+    "db": connection.vendor, "db_name": str(settings.DATABASES["default"]["NAME"]),
     "broker": settings.CELERY_BROKER_URL, "results": settings.CELERY_RESULT_BACKEND,
     "queue": settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"],
     "debug": settings.DEBUG, "key": settings.SECRET_KEY,
@@ -84,8 +85,8 @@ def test_with_nothing_set_the_embedded_default_applies(tmp_path):
     result = manage("shell", "-c", f"import json\n{PRINT_SETTINGS}", env=env)
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout.strip().splitlines()[-1])
-    assert found["db"] == "django.db.backends.sqlite3"
-    assert found["db_name"] == str(tmp_path / "db.sqlite3")
+    assert found["db"] == "sqlite"  # the embedded default's file database, in the data directory
+    assert Path(found["db_name"]).parent == tmp_path
     assert found["broker"] == "filesystem://"
     assert found["results"] is None
     assert found["queue"] == str(tmp_path / "broker" / "queue")

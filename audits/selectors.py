@@ -69,11 +69,14 @@ class AuditReport:
     candidates: list[Candidate]
     # For the page only (not in the API): category slug -> display name.
     category_names: dict[str, str] = field(default_factory=dict)
+    # For the page only: hours in categories neither in nor on the business (SPEC 1 "other").
+    neither_hours: Decimal = Decimal("0.00")
 
     def as_api_dict(self) -> dict[str, Any]:
         """SPEC 4's JSON shape: dates as ISO strings, hours as Decimals with 2 places."""
         data = asdict(self)
         data.pop("category_names")
+        data.pop("neither_hours")
         data["start_date"] = self.start_date.isoformat()
         data["end_date"] = self.end_date.isoformat()
         data["hours_by_day"] = {day.isoformat(): hours for day, hours in self.hours_by_day.items()}
@@ -111,6 +114,7 @@ def audit_report(audit: TimeAudit) -> AuditReport:
     figures["reclaimable"] = _sum(start, end, any_tag())
     figures["in_business"] = _sum(start, end, Q(category__kind=CategoryKind.IN_BUSINESS))
     figures["on_business"] = _sum(start, end, Q(category__kind=CategoryKind.ON_BUSINESS))
+    figures["neither"] = _sum(start, end, Q(category__kind=CategoryKind.NEITHER))
     figures["personal"] = _sum(start, end, Q(handling=Handling.PERSONAL))
     figures["delegated"] = _sum(start, end, Q(handling=Handling.DELEGATED))
     for name, condition in QUADRANTS.items():
@@ -163,6 +167,7 @@ def audit_report(audit: TimeAudit) -> AuditReport:
             for row in candidates
         ],
         category_names={row["category__slug"]: row["category__name"] for row in rows},
+        neither_hours=totals["neither"],
     )
 
 

@@ -9,7 +9,6 @@ Without JavaScript every form still works with plain POSTs and redirects.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -479,20 +478,7 @@ def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(request, "audits/audit_detail.html", context)
 
 
-def _neither_hours(request: HttpRequest, report) -> Decimal:
-    """Hours in categories that are neither in nor on the business: the sum of their rows.
-
-    (Not logged - in - on: each of those is rounded on its own, which leaves 0.01 h of noise.)
-    """
-    neither = set(
-        Category.objects.for_org(request.org).filter(kind=CategoryKind.NEITHER).values_list("slug", flat=True)
-    )
-    return sum(
-        (hours for slug, hours in report.hours_by_category.items() if slug in neither), Decimal("0.00")
-    )
-
-
-def _chart_data(report, neither: Decimal) -> dict:
+def _chart_data(report) -> dict:
     """Plain numbers for Chart.js, handed over with json_script (no inline code)."""
     return {
         "tags": {
@@ -509,7 +495,11 @@ def _chart_data(report, neither: Decimal) -> dict:
         },
         "business": {
             "labels": ["In the business", "On the business", "Neither"],
-            "hours": [float(report.in_business_hours), float(report.on_business_hours), float(neither)],
+            "hours": [
+                float(report.in_business_hours),
+                float(report.on_business_hours),
+                float(report.neither_hours),
+            ],
         },
     }
 
@@ -520,15 +510,14 @@ def audit_report_page(request: HttpRequest, pk: int) -> HttpResponse:
     audit = _audit_or_404(request, pk)
     report = audit_report(audit)
     by_category = sorted(report.hours_by_category.items(), key=lambda item: (-item[1], item[0]))
-    neither = _neither_hours(request, report)
     context = {
         "nav": "audits",
         "audit": audit,
         "report": report,
-        "chart_data": _chart_data(report, neither),
+        "chart_data": _chart_data(report),
         "tag_rows": [(TAG_LABELS[t], h) for t, h in report.hours_by_tag.items()],
         "category_rows": [(slug, report.category_names.get(slug, slug), h) for slug, h in by_category],
-        "neither_hours": neither,
+        "neither_hours": report.neither_hours,
         "quadrant_rows": [
             ("Urgent and important", report.quadrants["urgent_important"]),
             ("Urgent, not important", report.quadrants["urgent_not_important"]),

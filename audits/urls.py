@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audits import csv_views, views
+from audits import views
 
 app_name = "audits"
 urlpatterns = [
@@ -21,5 +21,5 @@ urlpatterns = [
     path("categories/", views.categories, name="categories"),
     path("categories/<int:pk>/", views.category_update, name="category_update"),
     path("categories/<int:pk>/archive/", views.category_archive, name="category_archive"),
-    path("csv/", csv_views.csv_page, name="csv"),
+    path("csv/", views.csv_page, name="csv"),
 ]

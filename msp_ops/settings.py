@@ -243,7 +243,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 *
 SPECTACULAR_SETTINGS = {
     "TITLE": "msp-ops API",
     "DESCRIPTION": (
-        "Push time entries, interruptions and tickets; read audits and weekly KPIs. "
+        "Push and read time entries; start 7-day time audits and read their reports. "
         "Authenticate with `Authorization: Token <key>`; see docs/api.md for batches, errors, "
         "pagination and throttling."
     ),

@@ -35,7 +35,7 @@ def _day_arg(request: HttpRequest) -> date:
     value = request.GET.get("day") or request.POST.get("day")
     if value:
         try:
-            return date.fromisoformat(value)
+            return weeks.parse_date(value)
         except ValueError:
             pass
     return weeks.today(request.org.tz)

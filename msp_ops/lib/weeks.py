@@ -22,15 +22,20 @@ def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def parse_week(value: str) -> date:
-    """``YYYY-MM-DD`` of a Monday, else ValueError with a message fit for a client."""
+def parse_date(value: str) -> date:
+    """Exactly ``YYYY-MM-DD``, else ValueError with a message fit for a client."""
     # date.fromisoformat alone also takes "20250303" and "2025-W10-1" (Python 3.11).
     try:
         if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
             raise ValueError
-        day = date.fromisoformat(value)
+        return date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"'{value}' is not a date in YYYY-MM-DD form.") from None
+
+
+def parse_week(value: str) -> date:
+    """``YYYY-MM-DD`` of a Monday, else ValueError with a message fit for a client."""
+    day = parse_date(value)
     if day.weekday() != 0:
         raise ValueError(f"{value} is a {day:%A}; a week is named by its Monday.")
     return day

@@ -6,14 +6,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audits.csvio import write_entries_csv
 from audits.models import Category
-from msp_ops.orgs.models import Membership, Organization
+from msp_ops.lib.weeks import parse_date
+from msp_ops.orgs.commands import organization_or_error
+from msp_ops.orgs.models import Membership
 
 
 def _date(value: str) -> date:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"'{value}' is not a date in YYYY-MM-DD form.") from None
+        return parse_date(value)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
 
 
 class Command(BaseCommand):
@@ -28,9 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", metavar="FILE", help="default: standard output")
 
     def handle(self, *args, org: str, user, date_from, date_to, category, output, **options):
-        organization = Organization.objects.filter(slug=org).first()
-        if organization is None:
-            raise CommandError(f"No organization with slug '{org}'.")
+        organization = organization_or_error(org)
         filters = {}
         if user:
             membership = Membership.objects.select_related("user").filter(

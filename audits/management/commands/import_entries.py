@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audits.csvio import MAX_BYTES, CsvFileError, CsvFormat, ImportReport, import_entries
-from msp_ops.orgs.models import Membership
+from msp_ops.orgs.commands import membership_or_error
 
 
 class Command(BaseCommand):
@@ -30,13 +30,7 @@ class Command(BaseCommand):
     def handle(
         self, *args, file: str, org: str, user: str, format: str | None, skip_bad_rows: bool, **options
     ):
-        membership = (
-            Membership.objects.select_related("organization", "user")
-            .filter(organization__slug=org, user__username=user)
-            .first()
-        )
-        if membership is None:
-            raise CommandError(f"'{user}' is not a member of an organization with slug '{org}'.")
+        membership = membership_or_error(org_slug=org, username=user)
         try:
             with Path(file).open("rb") as handle:
                 data = handle.read(MAX_BYTES + 1)  # enough to refuse an oversized file

@@ -3,8 +3,8 @@ import os
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from msp_ops.orgs.management.commands.create_org import format_validation_error
-from msp_ops.orgs.models import Organization, Role
+from msp_ops.orgs.commands import organization_or_error, validation_error_text
+from msp_ops.orgs.models import Role
 from msp_ops.orgs.services import add_member
 
 
@@ -20,9 +20,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, slug: str, username: str, role: str, password_env: str | None, **options):
-        org = Organization.objects.filter(slug=slug).first()
-        if org is None:
-            raise CommandError(f"No organization with slug '{slug}'.")
+        org = organization_or_error(slug)
         password = None
         if password_env:
             password = os.environ.get(password_env)
@@ -35,6 +33,6 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"The password in {password_env} is refused: {' '.join(error.messages)}"
                 ) from None
-            raise CommandError(format_validation_error(error)) from None
+            raise CommandError(validation_error_text(error)) from None
         verb = "Created user and added" if created else "Added"
         self.stdout.write(f"{verb} '{username}' to '{org.slug}' as {membership.get_role_display()}.")

@@ -1,6 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from msp_ops.orgs.models import Membership
+from msp_ops.orgs.commands import membership_or_error
 from msp_ops.orgs.services import issue_api_token
 
 
@@ -13,13 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="API token")
 
     def handle(self, *args, username: str, org: str, name: str, **options):
-        membership = (
-            Membership.objects.select_related("organization", "user")
-            .filter(user__username=username, organization__slug=org)
-            .first()
-        )
-        if membership is None:
-            raise CommandError(f"'{username}' is not a member of an organization with slug '{org}'.")
+        membership = membership_or_error(org_slug=org, username=username)
         issued = issue_api_token(membership=membership, name=name)
         self.stdout.write(
             f"Token '{issued.token.name}' for {username} in {org}. Store the key now; it is shown once:"

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from msp_ops.orgs.commands import validation_error_text
 from msp_ops.orgs.models import Organization
 from msp_ops.orgs.services import create_organization
 
@@ -24,11 +25,5 @@ class Command(BaseCommand):
                 slug=slug, name=name, timezone_name=timezone, managed_clients=managed_clients
             )
         except ValidationError as error:
-            raise CommandError(format_validation_error(error)) from None
+            raise CommandError(validation_error_text(error)) from None
         self.stdout.write(f"Created organization '{org.slug}' ({org.name}, {org.timezone}).")
-
-
-def format_validation_error(error: ValidationError) -> str:
-    if hasattr(error, "message_dict"):
-        return " ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
-    return " ".join(error.messages)

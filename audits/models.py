@@ -120,9 +120,6 @@ class TimeEntryQuerySet(OrgScopedQuerySet):
         """
         return self.filter(started_at__gte=start - MAX_ENTRY_DURATION, started_at__lt=end, ended_at__gt=start)
 
-    def tagged(self) -> Self:
-        return self.filter(any_tag())
-
 
 def any_tag() -> Q:
     """Entries with at least one of the four tags (the "reclaimable" ones, SPEC 1)."""

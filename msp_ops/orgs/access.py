@@ -1,8 +1,8 @@
 """Page access: login, a membership in the current organization, and the role's permission.
 
-``@org_view(Perm.X)`` on function views and ``OrgViewMixin`` on class-based views both read
-``roles.ROLE_PERMISSIONS``; a missing permission is a 403, a user without any organization
-is sent to a page that says so.
+``@org_view(Perm.X)`` on every page view reads ``roles.ROLE_PERMISSIONS`` (as the API's
+``RolePermission`` does); a missing permission is a 403, a user without any organization is
+sent to a page that says so.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from django.shortcuts import redirect
 from django_htmx.http import HttpResponseClientRedirect
 
 from msp_ops.orgs.roles import Perm, role_can
-from msp_ops.orgs.scoping import OrgScopedMixin
 
 
 def check_access(request: HttpRequest, perm: Perm | None) -> HttpResponse | None:
@@ -48,15 +47,6 @@ def org_view(perm: Perm | None = Perm.VIEW) -> Callable:
         return wrapper
 
     return decorator
-
-
-class OrgViewMixin(OrgScopedMixin):
-    permission: Perm | None = Perm.VIEW
-
-    def dispatch(self, request, *args, **kwargs):
-        if stop := check_access(request, self.permission):
-            return stop
-        return super().dispatch(request, *args, **kwargs)
 
 
 def can(request: HttpRequest, perm: Perm) -> bool:

@@ -1,7 +1,7 @@
 """Every page route that takes an id answers 404 for another organization's object (SPEC 1).
 
 The routes are found by walking the URL configuration, so a page added later is covered
-without touching this test; the API has its own walk in tests/api/test_access.py.
+without touching this test; the API has its own walk, of the router, in tests/api/test_foreign_objects.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-from django.apps import AppConfig
+from msp_ops import plugins
 
 
-class DelegationConfig(AppConfig):
+class DelegationConfig(plugins.MspApp):
     name = "delegation"
     verbose_name = "Delegation"

@@ -1,6 +1,6 @@
-from django.apps import AppConfig
+from msp_ops import plugins
 
 
-class KpisConfig(AppConfig):
+class KpisConfig(plugins.MspApp):
     name = "kpis"
     verbose_name = "Weekly KPIs"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from msp_ops import plugins
 from msp_ops.orgs import views as org_views
 
 urlpatterns = [
@@ -10,7 +11,7 @@ urlpatterns = [
     path("logout/", org_views.LogoutView.as_view(), name="logout"),
     path("no-organization/", org_views.no_organization, name="no_organization"),
     path("org/", include("msp_ops.orgs.urls")),
-    path("audits/", include("audits.urls")),
     path("api/", include("msp_ops.api.urls")),
     path("admin/", admin.site.urls),
+    *plugins.page_urls(),  # each app's pages (msp_ops.plugins)
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -16,9 +15,9 @@ from audits.api.serializers import (
 from audits.filters import TimeAuditFilter, TimeEntryFilter
 from audits.models import TimeAudit, TimeEntry
 from audits.selectors import audit_report
-from audits.services import BatchValidationError, delete_time_entry, save_time_entries, start_time_audit
+from audits.services import BatchValidationError, delete_time_entry, save_time_entries, start_time_audits
 from msp_ops.api.viewsets import EditableMixin, OrgScopedViewSet, Saved
-from msp_ops.orgs.roles import Perm
+from msp_ops.orgs.roles import READ_TIME, WRITE_AUDITS, WRITE_TIME_ENTRIES
 
 
 class TimeEntryViewSet(EditableMixin, OrgScopedViewSet):
@@ -32,18 +31,17 @@ class TimeEntryViewSet(EditableMixin, OrgScopedViewSet):
     model = TimeEntry
     serializer_class = TimeEntrySerializer
     filterset_class = TimeEntryFilter
-    write_perm = Perm.LOG_TIME_FOR_OTHERS
-    own_perm = Perm.LOG_OWN_TIME
+    read_rule = READ_TIME
+    write_rule = WRITE_TIME_ENTRIES
     owner_field = "user"
     ordering = ("started_at", "id")
     select_related = ("user", "category")
     # Every column of the entry, and of its member and category only what the answer shows.
     only = (*(field.name for field in TimeEntry._meta.concrete_fields), "user__username", "category__slug")
-    atomic_save = False  # save_time_entries writes a batch in one transaction of its own
 
     def save_items(self, items: list[TimeEntry]) -> list[Saved]:
         try:
-            saved = save_time_entries(org=self.request.org, entries=items)
+            saved = save_time_entries(org=self.request.org, entries=items, owner=self.own_rows_only())
         except BatchValidationError as error:
             if any("category" in errors for errors in error.item_errors):
                 forget_category_ids(self.request.org)
@@ -64,25 +62,15 @@ class TimeAuditViewSet(OrgScopedViewSet):
     model = TimeAudit
     serializer_class = AuditSerializer
     filterset_class = TimeAuditFilter
-    write_perm = Perm.MANAGE_AUDITS
-    own_perm = Perm.LOG_OWN_TIME
+    read_rule = READ_TIME
+    write_rule = WRITE_AUDITS
     owner_field = "user"
     ordering = ("-start_date", "-id")
     select_related = ("user", "organization")
 
     def save_items(self, items: list[TimeAudit]) -> list[Saved]:
-        errors: list[dict] = [{} for _ in items]
-        saved: list[Saved] = []
-        for index, item in enumerate(items):
-            try:
-                saved.append(
-                    (start_time_audit(org=self.request.org, user=item.user, start_date=item.start_date), True)
-                )
-            except ValidationError as error:
-                errors[index] = error.message_dict
-        if any(errors):
-            raise BatchValidationError(errors)
-        return saved
+        saved = start_time_audits(org=self.request.org, audits=items, owner=self.own_rows_only())
+        return [(audit.obj, audit.created) for audit in saved]
 
     @extend_schema(
         responses={200: AuditReportSerializer},

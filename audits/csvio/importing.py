@@ -58,10 +58,6 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
 
     @property
-    def stored(self) -> int:
-        return self.created + self.updated
-
-    @property
     def refused(self) -> bool:
         """Bad rows and no skipping: nothing was stored."""
         return bool(self.errors) and not self.skipped
@@ -186,12 +182,17 @@ def _store(ctx: _Context, parsed: list[tuple[int, TimeEntry]], report: ImportRep
         saved = save_time_entries(org=ctx.org, entries=[entry for _, entry in parsed])
     except BatchValidationError as error:
         numbers = [number for number, _ in parsed]
+
+        def row_name(index: int) -> str:
+            return f"row {numbers[index]}"
+
         problems = []
         for (number, _), item in zip(parsed, error.item_errors, strict=True):
             for model_field, messages in item.items():
                 column = _column_for_field(ctx, model_field)
                 for message in messages:
-                    problems.append(RowError(number, column, _rows_not_items(message, numbers)))
+                    # The service refers to other batch items; a file's reader thinks in rows.
+                    problems.append(RowError(number, column, message.worded(row_name, "this file")))
         return problems
     report.created = sum(1 for item in saved if item.created)
     report.updated = len(saved) - report.created
@@ -212,16 +213,6 @@ _TRACKER_FIELD_COLUMNS = {
 def _column_for_field(ctx: _Context, model_field: str) -> str:
     mapping = _OUR_FIELD_COLUMNS if ctx.fmt == CsvFormat.OURS else _TRACKER_FIELD_COLUMNS
     return _column_name(ctx, mapping.get(model_field, ""))
-
-
-def _rows_not_items(message: str, numbers: list[int]) -> str:
-    """The service numbers batch items from 1; a file's reader thinks in row numbers."""
-    message = re.sub(
-        r"item (\d+) of this batch", lambda m: f"row {numbers[int(m[1]) - 1]} of this file", message
-    )
-    return re.sub(
-        r"in this batch \(item (\d+)\)", lambda m: f"in this file (row {numbers[int(m[1]) - 1]})", message
-    )
 
 
 def _preload_ours(ctx: _Context, values: list[dict[str, str]]) -> None:

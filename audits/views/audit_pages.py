@@ -17,18 +17,20 @@ from audits.models import TimeAudit
 from audits.selectors import audit_day, audit_report, visible_audits
 from audits.views.common import TAG_LABELS, UNPROCESSABLE, render_local
 from msp_ops.lib import weeks
-from msp_ops.orgs.access import can, org_view
-from msp_ops.orgs.roles import Perm
+from msp_ops.orgs.access import org_view, row_access
+from msp_ops.orgs.roles import READ_TIME, WRITE_AUDITS, WRITE_TIME_ENTRIES, Access
 
 # --- audits -----------------------------------------------------------------------------
 
 
 def _audits_scope(request: HttpRequest):
-    """Who sees which audits: readers of the org's data see all, a technician only their own."""
-    if can(request, Perm.VIEW):
-        return None
-    if can(request, Perm.LOG_OWN_TIME):
-        return request.user
+    """Who sees which audits: readers of the org's data see all, a technician only their own
+    (``roles.READ_TIME``, as in the API)."""
+    match row_access(request, READ_TIME):
+        case Access.ALL:
+            return None
+        case Access.OWN:
+            return request.user
     raise PermissionDenied("Your role may not see audits.")
 
 
@@ -44,8 +46,8 @@ def _audit_or_404(request: HttpRequest, pk: int) -> TimeAudit:
 @require_http_methods(["GET", "POST"])
 def audit_list(request: HttpRequest) -> HttpResponse:
     only = _audits_scope(request)
-    may_start = can(request, Perm.LOG_OWN_TIME)
-    may_choose = can(request, Perm.MANAGE_AUDITS)
+    may_start = row_access(request, WRITE_AUDITS) is not Access.NONE
+    may_choose = row_access(request, WRITE_AUDITS) is Access.ALL
     tz = request.org.tz
     form = AuditStartForm(
         request.POST or None,
@@ -91,6 +93,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress: day X of 7, hours per day, days with nothing logged highlighted."""
     audit = _audit_or_404(request, pk)
+    may_log = row_access(request, WRITE_TIME_ENTRIES) is not Access.NONE
     today = weeks.today(request.org.tz)
     report = audit_report(audit)
     days = [
@@ -111,7 +114,7 @@ def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "day_number": audit_day(audit, today),
         "finished": today > audit.end_date,
         "upcoming": today < audit.start_date,
-        "own": audit.user_id == request.user.pk and can(request, Perm.LOG_OWN_TIME),
+        "own": audit.user_id == request.user.pk and may_log,
         "gaps": sum(1 for d in days if d["empty"]),
     }
     return render_local(request, "audits/audit_detail.html", context)

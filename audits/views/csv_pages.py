@@ -16,9 +16,9 @@ from audits.csvio import FORMAT_LABELS, MAX_BYTES, MAX_ROWS, CsvFileError, impor
 from audits.models import Category
 from msp_ops.lib.htmx import wants_partial
 from msp_ops.lib.weeks import today
-from msp_ops.orgs.access import can, org_view
+from msp_ops.orgs.access import org_view, row_access
 from msp_ops.orgs.models import Membership, Organization, Role
-from msp_ops.orgs.roles import Perm, role_can
+from msp_ops.orgs.roles import WRITE_TIME_ENTRIES, Access, Perm, role_can
 
 User = get_user_model()
 
@@ -73,7 +73,7 @@ class ExportForm(forms.Form):
 
 @org_view(Perm.LOG_OWN_TIME)
 def csv_page(request: HttpRequest) -> HttpResponse:
-    for_others = can(request, Perm.LOG_TIME_FOR_OTHERS)
+    for_others = row_access(request, WRITE_TIME_ENTRIES) is Access.ALL
     context = {
         "nav": "csv",
         "for_others": for_others,

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from audits.services import BatchValidationError
+from msp_ops.orgs.batches import BatchValidationError
 
 
 class RequestTooLarge(exceptions.APIException):

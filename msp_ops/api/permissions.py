@@ -1,41 +1,37 @@
 """API access by role, read from ``msp_ops/orgs/roles.py`` (SPEC 1; 403 otherwise).
 
-A viewset names its permissions: ``read_perm`` to read every row, ``write_perm`` to write any
-row (for any member), and ``own_perm`` to read and write only the member's own rows (those
-whose ``owner_field`` is the member). ``access()`` says which of these applies.
+A viewset names a ``roles.RowRule`` for reading (``read_rule``: default, every row for
+members who may view) and one for writing (``write_rule``), and the ``owner_field`` naming
+a row's member for rules that let a member act on its own rows only. ``access()`` asks the
+rule, as the pages do (``msp_ops.orgs.access.row_access``).
 """
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import TYPE_CHECKING
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from msp_ops.orgs.roles import Perm, role_can
+from msp_ops.orgs.access import row_access
+from msp_ops.orgs.roles import Access, Perm, RowRule, role_can
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
 
-
-class Access(Enum):
-    NONE = "none"
-    OWN = "own"  # only rows whose owner is the member
-    ALL = "all"
+READ_ALL = RowRule(all=Perm.VIEW)
+NO_WRITE = RowRule(all=None)
 
 
 def access(request: Request, view, *, write: bool) -> Access:
     membership = getattr(request, "membership", None)
     if membership is None or not role_can(membership.role, Perm.USE_API):
         return Access.NONE
-    # A view outside the framework (no perms named) is read-only for members who may view.
-    perm = getattr(view, "write_perm", None) if write else getattr(view, "read_perm", Perm.VIEW)
-    if perm is not None and role_can(membership.role, perm):
-        return Access.ALL
-    own = getattr(view, "own_perm", None)
-    if own is not None and getattr(view, "owner_field", None) and role_can(membership.role, own):
-        return Access.OWN
-    return Access.NONE
+    # A view outside the framework (no rules named) is read-only for members who may view.
+    rule = getattr(view, "write_rule", NO_WRITE) if write else getattr(view, "read_rule", READ_ALL)
+    found = row_access(request, rule)
+    if found is Access.OWN and not getattr(view, "owner_field", None):
+        return Access.NONE  # rows without an owner: "own rows" means none
+    return found
 
 
 def _role_message(request: Request, write: bool) -> str:

@@ -1,18 +1,16 @@
 """/api/v1/: one router for every app's viewsets, plus the OpenAPI schema and offline docs.
 
-Each app lists its ``routes`` in ``<app>/api/urls.py``; add the module to ``APP_ROUTES``.
+Each app lists its ``routes`` in a module its ``MspApp.api_routes`` names (``msp_ops.plugins``).
 The schema (``/api/schema/``) and the docs (``/api/docs/``: Swagger UI from
 drf-spectacular-sidecar's static files, no CDN) are public: they describe the API and hold
 no data; every ``/api/v1/`` endpoint needs a token. (No Redoc: its page loads Google Fonts.)
 """
 
-from importlib import import_module
-
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-APP_ROUTES = ["audits.api.urls"]
+from msp_ops import plugins
 
 
 class ApiRouter(DefaultRouter):
@@ -21,9 +19,8 @@ class ApiRouter(DefaultRouter):
 
 
 router = ApiRouter(trailing_slash=True)
-for module in APP_ROUTES:
-    for prefix, viewset, basename in import_module(module).routes:
-        router.register(prefix, viewset, basename=basename)
+for prefix, viewset, basename in plugins.api_routes():
+    router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("v1/", include(router.urls)),

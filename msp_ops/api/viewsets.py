@@ -10,11 +10,14 @@ an array for an array). A viewset of an app only names its parts::
         model = TimeEntry
         serializer_class = TimeEntrySerializer
         filterset_class = TimeEntryFilter
-        def save_items(self, items): ...  # calls the app's service
+        read_rule, write_rule, owner_field = READ_TIME, WRITE_TIME_ENTRIES, "user"
+        def save_items(self, items): ...  # calls the app's one (atomic) service
 
 The serializer checks shape and resolves slugs inside the organization; it builds unsaved
 model objects (``to_object``) and never writes. Services raise Django's ``ValidationError``
-(or ``BatchValidationError``), which ``msp_ops.api.exceptions`` turns into 400 bodies.
+(or ``BatchValidationError``), which ``msp_ops.api.exceptions`` turns into 400 bodies. Each
+service is atomic by itself (``msp_ops.orgs.batches``), so ``save_items`` calls exactly one
+and the viewset adds no transaction of its own.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -32,9 +35,9 @@ from rest_framework.settings import api_settings
 
 from msp_ops.api.pagination import ApiCursorPagination
 from msp_ops.api.parsers import StrictJSONParser
-from msp_ops.api.permissions import Access, RolePermission, access
+from msp_ops.api.permissions import NO_WRITE, READ_ALL, RolePermission, access
 from msp_ops.api.throttling import TokenRateThrottle
-from msp_ops.orgs.roles import Perm
+from msp_ops.orgs.roles import Access, RowRule
 from msp_ops.orgs.scoping import OrgScopedMixin
 
 MAX_ID = 2**63 - 1  # bigint
@@ -51,16 +54,12 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     """List, retrieve and create (object or array) on the request organization's rows."""
 
     model: type[models.Model]
-    read_perm: Perm | None = Perm.VIEW  # read every row
-    write_perm: Perm | None = None  # write any row, for any member
-    own_perm: Perm | None = None  # read and write the member's own rows only
+    read_rule: RowRule = READ_ALL  # who reads every row, and who only its own
+    write_rule: RowRule = NO_WRITE  # who writes every row (for any member), and who only its own
     owner_field: str | None = None  # the foreign key naming a row's member
     ordering: Sequence[str] = ("id",)  # cursor order; ends with a unique field
     select_related: Sequence[str] = ()
     only: Sequence[str] = ()  # columns to load (e.g. the related rows' username, slug only)
-    # False when save_items() calls a service that is one transaction itself (and must run
-    # outside any: it retries a race lost to a concurrent request in a fresh one).
-    atomic_save: bool = True
 
     permission_classes = [RolePermission]
     pagination_class = ApiCursorPagination
@@ -71,10 +70,12 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     # --- hooks of an endpoint -------------------------------------------------------------
 
     def save_items(self, items: list[models.Model]) -> list[Saved]:
-        """Stores unsaved objects through the app's service; raises Django ValidationErrors."""
+        """Stores unsaved objects through the app's one service (atomic by itself); raises
+        Django ValidationErrors. Pass ``self.own_rows_only()`` as the service's ``owner``."""
         raise NotImplementedError
 
     def delete_item(self, item: models.Model) -> None:
+        """Deletes through the app's service (atomic by itself)."""
         raise NotImplementedError
 
     # --- scope ------------------------------------------------------------------------
@@ -112,6 +113,11 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         context = {**self.get_serializer_context(), **serializer_class.batch_context(items, self.request)}
         return serializer_class(data=data, context=context, **kwargs)
 
+    def own_rows_only(self):
+        """The member, when its role writes only its own rows (the upsert then replaces no
+        other member's row either), else None."""
+        return self.request.user if access(self.request, self, write=True) is Access.OWN else None
+
     def check_owners(self, items: Sequence[models.Model]) -> None:
         """A member allowed only its own rows may not write rows of another member (403)."""
         if access(self.request, self, write=True) is not Access.OWN:
@@ -146,12 +152,6 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
             results.append(values)
         return results
 
-    def _save(self, items: list[models.Model]) -> list[Saved]:
-        if not self.atomic_save:
-            return self.save_items(items)
-        with transaction.atomic():
-            return self.save_items(items)
-
     # --- actions ----------------------------------------------------------------------
 
     def list(self, request, *args, **kwargs) -> Response:
@@ -181,7 +181,7 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
             raise ValidationError(errors if many else errors[0])
         items = [serializer.child.to_object(values) for values in validated]
         self.check_owners(items)
-        saved = self._save(items)
+        saved = self.save_items(items)
         body = self.get_serializer([item for item, _ in saved], many=True).data
         created = any(was_created for _, was_created in saved)
         return Response(
@@ -199,7 +199,7 @@ class EditableMixin:
         serializer.is_valid(raise_exception=True)
         item = serializer.to_object(serializer.validated_data, instance=instance)
         self.check_owners([item])
-        (saved, _created), *_ = self._save([item])
+        (saved, _created), *_ = self.save_items([item])
         return Response(self.get_serializer(saved).data)
 
     def partial_update(self, request, *args, **kwargs) -> Response:
@@ -208,6 +208,5 @@ class EditableMixin:
     def destroy(self, request, *args, **kwargs) -> Response:
         instance = self.get_object()
         self.check_owners([instance])
-        with transaction.atomic():
-            self.delete_item(instance)
+        self.delete_item(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django_htmx.http import HttpResponseClientRedirect
 
-from msp_ops.orgs.roles import Perm, role_can
+from msp_ops.orgs.roles import Access, Perm, RowRule, role_can
 
 
 def check_access(request: HttpRequest, perm: Perm | None) -> HttpResponse | None:
@@ -51,3 +51,9 @@ def org_view(perm: Perm | None = Perm.VIEW) -> Callable:
 
 def can(request: HttpRequest, perm: Perm) -> bool:
     return request.membership is not None and role_can(request.membership.role, perm)
+
+
+def row_access(request: HttpRequest, rule: RowRule) -> Access:
+    """Every row, the member's own, or none, by ``rule`` (``roles.RowRule``), for pages and API."""
+    membership = getattr(request, "membership", None)
+    return rule.access(membership.role if membership is not None else None)

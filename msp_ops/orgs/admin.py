@@ -15,6 +15,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
+from msp_ops import plugins
 from msp_ops.orgs.models import ApiToken, Membership, Organization, Role
 
 ADMIN_ROLES = (Role.FOUNDER, Role.SERVICE_MANAGER)
@@ -124,10 +125,8 @@ class OrganizationAdmin(OrgScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Organization, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if not change:
-            # Like create_organization: every new organization starts with SPEC's categories.
-            from audits.services import create_default_categories
-
-            create_default_categories(org=obj)
+            # Like create_organization: every new organization starts with the apps' defaults.
+            plugins.organization_created(obj)
 
 
 @admin.register(Membership)

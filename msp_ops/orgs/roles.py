@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from dataclasses import dataclass
+from enum import Enum, StrEnum
 
 from msp_ops.orgs.models import Role
 
@@ -50,3 +51,36 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
 
 def role_can(role: str, perm: Perm) -> bool:
     return perm in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+class Access(Enum):
+    NONE = "none"
+    OWN = "own"  # only the rows whose owner is the member
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """Who may act on which rows of one kind: every row with ``all``, only the member's own
+    rows (a technician's entries, audits, interruptions) with ``own``."""
+
+    all: Perm | None
+    own: Perm | None = None
+
+    def access(self, role: str | None) -> Access:
+        """The one decision, for the pages and the API alike."""
+        if role is None:
+            return Access.NONE
+        if self.all is not None and role_can(role, self.all):
+            return Access.ALL
+        if self.own is not None and role_can(role, self.own):
+            return Access.OWN
+        return Access.NONE
+
+
+# The rows with an owner (SPEC 1 roles): readers of the org's data see every member's time,
+# a technician its own; founders and service managers log and start for any member.
+READ_TIME = RowRule(all=Perm.VIEW, own=Perm.LOG_OWN_TIME)
+WRITE_TIME_ENTRIES = RowRule(all=Perm.LOG_TIME_FOR_OTHERS, own=Perm.LOG_OWN_TIME)
+WRITE_AUDITS = RowRule(all=Perm.MANAGE_AUDITS, own=Perm.LOG_OWN_TIME)
+WRITE_INTERRUPTIONS = RowRule(all=Perm.LOG_INTERRUPTIONS, own=Perm.LOG_OWN_INTERRUPTIONS)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from msp_ops import plugins
 from msp_ops.orgs.models import ApiToken, Membership, Organization, Role, hash_token_key
 
 User = get_user_model()
@@ -19,13 +20,11 @@ User = get_user_model()
 def create_organization(
     *, slug: str, name: str, timezone_name: str = "UTC", managed_clients: int = 0
 ) -> Organization:
-    """A new organization with SPEC's default categories."""
-    from audits.services import create_default_categories
-
+    """A new organization with every app's defaults (SPEC's categories ...), in one transaction."""
     org = Organization(slug=slug, name=name, timezone=timezone_name, managed_clients=managed_clients)
     org.full_clean()
     org.save()
-    create_default_categories(org=org)
+    plugins.organization_created(org)
     return org
 
 

@@ -121,6 +121,47 @@ def test_technician_cannot_hand_its_entry_to_another_member(tech_api, technician
     assert own.user == technician
 
 
+@pytest.mark.parametrize("as_batch", [False, True])
+def test_technician_replaying_another_members_external_id_changes_nothing(
+    tech_api, technician, founder, org, as_batch
+):
+    theirs = TimeEntryFactory(
+        organization=org,
+        user=founder,
+        started_at=at(9),
+        ended_at=at(10),
+        external_id="psa-77",
+        activity="QBR",
+    )
+    takeover = item(started_at=at(13), ended_at=at(14), external_id="psa-77", activity="Mine now")
+    body = [item(started_at=at(7), ended_at=at(8), activity="Own work"), takeover] if as_batch else takeover
+
+    response = post(tech_api, ENTRIES, body)
+
+    assert response.status_code == 400
+    refusal = {
+        "external_id": [
+            "external_id 'psa-77' names another member's entry; your role may change only your own."
+        ]
+    }
+    assert response.json() == ([{}, refusal] if as_batch else refusal)
+    stored = TimeEntry.objects.get()
+    assert (stored.pk, stored.user, stored.activity) == (theirs.pk, founder, "QBR")
+    assert stored.started_at.isoformat() == "2025-03-03T15:00:00+00:00"  # 09:00 in Chicago, as before
+
+
+def test_technician_replays_its_own_external_id(tech_api, technician, org):
+    own = TimeEntryFactory(
+        organization=org, user=technician, started_at=at(9), ended_at=at(10), external_id="t-1"
+    )
+
+    response = post(tech_api, ENTRIES, item(started_at=at(9), ended_at=at(10, 30), external_id="t-1"))
+
+    assert response.status_code == 200
+    assert response.json()["id"] == own.pk
+    assert TimeEntry.objects.get().ended_at.isoformat() == "2025-03-03T16:30:00+00:00"
+
+
 def test_technician_reads_and_starts_only_its_own_audits(tech_api, technician, founder, org):
     theirs = TimeAuditFactory(organization=org, user=founder, start_date=date(2025, 3, 3))
 

@@ -44,11 +44,11 @@ def _batch(prefix: str) -> list[dict]:
 def test_two_concurrent_replays_store_each_entry_once(founder_membership):
     clients = [api_client_for(founder_membership) for _ in range(2)]
 
-    for _ in range(3):
+    for replay in range(3):
         responses = _race(clients, [_batch("psa"), _batch("psa")])
-        assert sorted(r.status_code for r in responses) in ([200, 201], [201, 201], [200, 200]), [
-            r.content[:400] for r in responses
-        ]
+        # Exactly one request created the entries (201); the others replayed them (200).
+        expected = [200, 201] if replay == 0 else [200, 200]
+        assert sorted(r.status_code for r in responses) == expected, [r.content[:400] for r in responses]
         assert all(len(r.json()) == 10 for r in responses)
 
     assert TimeEntry.objects.count() == 10
@@ -67,3 +67,17 @@ def test_two_concurrent_overlapping_batches_store_one(founder_membership):
     assert len(refused) == 10
     assert all(errors["started_at"][0].startswith("Overlaps entry #") for errors in refused)
     assert TimeEntry.objects.count() == 10
+
+
+@pytest.mark.parametrize("shape", ["object", "array"])
+def test_the_same_new_request_sent_four_times_at_once_creates_once(founder_membership, shape):
+    clients = [api_client_for(founder_membership) for _ in range(4)]
+    one = item(started_at=at(9), ended_at=at(9, 30), external_id="psa-4x", activity="Password reset")
+    body = one if shape == "object" else [one]
+
+    responses = _race(clients, [body] * 4)
+
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 201], [r.content for r in responses]
+    ids = {(r.json() if shape == "object" else r.json()[0])["id"] for r in responses}
+    assert len(ids) == 1
+    assert TimeEntry.objects.filter(external_id="psa-4x").count() == 1

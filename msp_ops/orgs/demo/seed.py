@@ -1,26 +1,23 @@
 """The demo organization: a 24-client MSP in Chicago, its founder and service manager.
 
 Idempotent: a second run keeps the organization and its data and only resets the logins'
-passwords. Later capabilities add their demo data through ``DEMO_SEEDERS``.
+passwords. Each app adds its demo data through its ``MspApp.seed_demo`` hook (``msp_ops.plugins``),
+called on every run with ``created`` saying whether the organization is new.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from msp_ops import plugins
 from msp_ops.orgs.models import Organization, Role
 from msp_ops.orgs.services import add_member, create_organization
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo-msp-2025"
 DEMO_MEMBERS = [("founder", Role.FOUNDER), ("manager", Role.SERVICE_MANAGER), ("tech", Role.TECHNICIAN)]
-
-# Functions (org) -> str | None that add a capability's demo data when the org is new.
-DEMO_SEEDERS: list[Callable[[Organization], str | None]] = []
-
 
 @dataclass
 class SeedResult:
@@ -52,21 +49,5 @@ def seed_demo() -> SeedResult:
         add_member(org=org, username=username, role=role, password=DEMO_PASSWORD)
         logins.append((username, Role(role).label))
     result = SeedResult(org=org, created=created, logins=logins)
-    if created:
-        for seeder in _seeders():
-            if note := seeder(org):
-                result.notes.append(note)
+    result.notes += plugins.seed_demo(org, created=created)
     return result
-
-
-def _seeders() -> list[Callable[[Organization], str | None]]:
-    # Imported lazily: each app's demo module appends itself to DEMO_SEEDERS on import.
-    from importlib import import_module
-
-    for module in ("audits.demo", "delegation.demo", "kpis.demo"):
-        try:
-            import_module(module)
-        except ModuleNotFoundError as error:
-            if error.name != module:
-                raise
-    return DEMO_SEEDERS

@@ -1,0 +1,432 @@
+"""Batches of organization-owned rows: per-item errors as data, and the one idempotent upsert.
+
+Every write of rows that clients push (time entries, interruptions, tickets) goes through
+``save_batch``: it checks each item's own fields, matches items to stored rows by ``pk``
+(an edit) or ``external_id`` (a replay), lets the app's rules look at the whole batch, and
+writes in a bounded number of statements, whatever the batch size:
+
+- one query reads the stored rows the batch's ``external_id``\\ s name (and one the edited
+  ``pk``\\ s); the app's rules add their own few (members, categories, overlaps);
+- one ``UPDATE`` for edits, one ``INSERT ... ON CONFLICT (organization, external_id) DO
+  UPDATE`` for items with an ``external_id``, one ``INSERT`` for the rest (per 500 items).
+
+A refused batch raises ``BatchValidationError`` and stores nothing. A write that loses a
+race to a concurrent request (a constraint refuses it, or PostgreSQL breaks a deadlock) is
+checked again against what that request committed and tried again, in a savepoint: the
+caller may hold a transaction of its own (SPEC 4's atomic batch; a CSV import; the timer).
+Two concurrent replays of one new ``external_id`` store one row; exactly one of them
+reports it created (PostgreSQL tells which statement inserted the row).
+
+Transaction rule (every service): a service is atomic by itself and may run inside the
+caller's transaction; a caller wraps services in ``transaction.atomic`` only to make several
+of them one unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, OperationalError, connection, models, transaction
+from django.utils import timezone
+
+from msp_ops.orgs.models import Membership, Organization
+
+M = TypeVar("M", bound=models.Model)
+
+STATEMENT_SIZE = 500  # items per INSERT/UPDATE statement
+WRITE_ATTEMPTS = 3  # a write that lost a race is checked and tried again this often in all
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL SQLSTATE
+
+
+# --- per-item errors ----------------------------------------------------------------------
+
+
+class ItemMessage(str):
+    """One error of one batch item, as data: a template, its values and the item it refers to.
+
+    ``{other}`` in the template names another item of the batch (``other``, an index from
+    0) and ``{batch}`` the batch itself; each layer words them in its own terms: the API
+    "item 3" of "this batch" (the text of the string itself), the CSV import "row 7" of
+    "this file" (``worded``). ``values`` fill the template's other fields (client text:
+    never read as a template itself).
+    """
+
+    template: str
+    other: int | None
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, *, other: int | None = None, **values: Any) -> ItemMessage:
+        message = super().__new__(cls, _fill(template, other, values, api_item_name, "this batch"))
+        message.template, message.other, message.values = template, other, values
+        return message
+
+    @classmethod
+    def plain(cls, text: str) -> ItemMessage:
+        """A message that refers to nothing (e.g. from a model's ``full_clean``)."""
+        return text if isinstance(text, ItemMessage) else cls("{text}", text=str(text))
+
+    def worded(self, item_name: Callable[[int], str], batch: str) -> str:
+        return _fill(self.template, self.other, self.values, item_name, batch)
+
+
+def api_item_name(index: int) -> str:
+    return f"item {index + 1}"
+
+
+def _fill(
+    template: str, other: int | None, values: dict[str, Any], item_name: Callable[[int], str], batch: str
+) -> str:
+    return template.format(other=item_name(other) if other is not None else "", batch=batch, **values)
+
+
+ItemErrors = dict[str, list[ItemMessage]]
+
+
+class BatchValidationError(ValidationError):
+    """A refused batch: ``item_errors`` holds one dict per input item, ``{}`` for valid ones.
+
+    Keys are model field names (``NON_FIELD_ERRORS`` for the item as a whole); each message
+    is an ``ItemMessage``.
+    """
+
+    def __init__(self, item_errors: Sequence[dict[str, Sequence[str]]]):
+        self.item_errors: list[ItemErrors] = [
+            {key: [ItemMessage.plain(text) for text in texts] for key, texts in item.items()}
+            for item in item_errors
+        ]
+        super().__init__("One or more items are invalid; nothing was stored.")
+
+
+def errors_of(error: ValidationError) -> dict[str, list[str]]:
+    """A Django ValidationError as field -> messages (``NON_FIELD_ERRORS`` without a field)."""
+    return error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+
+
+# --- the batch the rules see --------------------------------------------------------------
+
+
+@dataclass
+class Batch(Generic[M]):
+    """A batch being checked: its items, their errors so far, and the stored rows they replace."""
+
+    org: Organization
+    items: list[M]
+    errors: list[ItemErrors]
+    replaced: dict[int, dict[str, Any]] = field(default_factory=dict)  # index -> stored row's values
+    missing: set[int] = field(default_factory=set)  # indexes of edits whose row does not exist
+
+    def add(self, index: int, key: str, template: str, *, other: int | None = None, **values: Any) -> None:
+        """An error of item ``index`` (see ``ItemMessage`` for the template)."""
+        self.errors[index].setdefault(key, []).append(ItemMessage(template, other=other, **values))
+
+    def found(self) -> Iterator[tuple[int, M]]:
+        """Items that are new or edit a row that exists."""
+        return ((index, item) for index, item in enumerate(self.items) if index not in self.missing)
+
+    def valid(self) -> Iterator[tuple[int, M]]:
+        """Items without any error so far."""
+        return ((index, item) for index, item in enumerate(self.items) if not self.errors[index])
+
+    def replaced_pk(self, index: int) -> int | None:
+        stored = self.replaced.get(index)
+        return stored["pk"] if stored else None
+
+
+@dataclass(frozen=True)
+class Saved(Generic[M]):
+    obj: M
+    created: bool
+
+
+Rules = Callable[[Batch[M]], None]
+
+
+def save_batch(
+    *,
+    org: Organization,
+    items: Sequence[M],
+    rules: Rules | None = None,
+    bulk_checked: Sequence[str] = (),
+    stored_columns: Sequence[str] = (),
+    owner_field: str | None = None,
+    owner: Any = None,
+    noun: str | None = None,
+) -> list[Saved[M]]:
+    """Validates and stores unsaved rows of ``org`` atomically; raises BatchValidationError.
+
+    An item with ``pk`` set replaces that stored row (an edit); one with an ``external_id``
+    already stored in the organization updates that row (an idempotent replay); any other is
+    created. ``rules(batch)`` adds the app's errors across rows; ``bulk_checked`` names the
+    fields it checks for the whole batch (``full_clean`` skips them: Django checks a foreign
+    key with a query per item), ``stored_columns`` what it needs of the replaced rows. With
+    ``owner`` set, only rows whose ``owner_field`` is that member may be replaced: the rule
+    of a member allowed its own rows only (``msp_ops.orgs.access``), also for replays.
+    """
+    items = list(items)
+    if not items:
+        return []
+    model = type(items[0])
+    noun = noun or str(model._meta.verbose_name)
+    own_errors = _own_errors(org, items, bulk_checked)
+    unsaved = [item for item in items if item.pk is None]
+    columns = list(dict.fromkeys(["pk", *stored_columns, *([f"{owner_field}_id"] if owner_field else [])]))
+
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        batch = Batch(org, items, [{key: list(texts) for key, texts in item.items()} for item in own_errors])
+        _match_stored(batch, model, columns, noun)
+        if owner is not None and owner_field:
+            _check_owner(batch, owner_field, owner, noun)
+        if rules is not None:
+            rules(batch)
+        if any(batch.errors):
+            raise BatchValidationError(batch.errors)
+        try:
+            with transaction.atomic():
+                return _write(model, batch)
+        except (IntegrityError, OperationalError) as error:
+            # A concurrent request stored a colliding row (or the same external_id) after our
+            # checks and the database refused ours: check again against what it committed
+            # (which names the collision), or write again as an update of the replayed row.
+            if not _lost_race(error) or attempt == WRITE_ATTEMPTS:
+                raise
+            _forget_pks(unsaved)
+    raise AssertionError("unreachable")
+
+
+def _forget_pks(unsaved: Sequence[models.Model]) -> None:
+    """After a rolled-back write, the items that were to be created are unsaved again."""
+    for item in unsaved:
+        item.pk = None
+        item._state.adding = True
+
+
+def _own_errors(org: Organization, items: list[M], bulk_checked: Sequence[str]) -> list[ItemErrors]:
+    """Each item's own fields (``full_clean``), and external_ids given twice in the batch."""
+    errors: list[ItemErrors] = [{} for _ in items]
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        item.organization = org
+        try:
+            item.full_clean(
+                exclude=["organization", *bulk_checked], validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as error:
+            errors[index] = {
+                key: [ItemMessage.plain(t) for t in texts] for key, texts in errors_of(error).items()
+            }
+        if getattr(item, "external_id", None) == "":
+            item.external_id = None
+        external_id = getattr(item, "external_id", None)
+        if external_id is None:
+            continue
+        if external_id in seen:
+            errors[index].setdefault("external_id", []).append(
+                ItemMessage(
+                    "external_id '{external_id}' appears twice in {batch} ({other}).",
+                    other=seen[external_id],
+                    external_id=external_id,
+                )
+            )
+        else:
+            seen[external_id] = index
+    return errors
+
+
+def _match_stored(batch: Batch, model: type[models.Model], columns: list[str], noun: str) -> None:
+    """The stored rows that edits (by pk) and replays (by external_id) replace: a query each."""
+    scoped = model.objects.for_org(batch.org).order_by()
+    edited = {item.pk for item in batch.items if item.pk is not None}
+    by_pk = {row["pk"]: row for row in scoped.filter(pk__in=edited).values(*columns)} if edited else {}
+    named = {
+        item.external_id for item in batch.items if item.pk is None and getattr(item, "external_id", None)
+    }
+    edits_naming = {
+        item.external_id for item in batch.items if item.pk is not None and getattr(item, "external_id", None)
+    }
+    by_external_id: dict[str, dict[str, Any]] = {}
+    if named or edits_naming:
+        by_external_id = {
+            row.pop("external_id"): row
+            for row in scoped.filter(external_id__in=named | edits_naming).values(*columns, "external_id")
+        }
+    for index, item in enumerate(batch.items):
+        external_id = getattr(item, "external_id", None)
+        if item.pk is not None:
+            if item.pk not in by_pk:
+                batch.missing.add(index)
+                batch.add(
+                    index,
+                    NON_FIELD_ERRORS,
+                    "{noun} #{pk} does not exist.",
+                    noun=noun.capitalize(),
+                    pk=item.pk,
+                )
+                continue
+            batch.replaced[index] = by_pk[item.pk]
+            other = by_external_id.get(external_id) if external_id else None
+            if other is not None and other["pk"] != item.pk:
+                batch.add(
+                    index,
+                    "external_id",
+                    "external_id '{external_id}' already belongs to {noun} #{pk}.",
+                    external_id=external_id,
+                    noun=noun,
+                    pk=other["pk"],
+                )
+        elif external_id and external_id in by_external_id:
+            batch.replaced[index] = by_external_id[external_id]
+
+
+def _check_owner(batch: Batch, owner_field: str, owner: Any, noun: str) -> None:
+    """A member allowed only its own rows replaces no row of another member (nor takes it over)."""
+    attname = f"{owner_field}_id"
+    for index, stored in batch.replaced.items():
+        if stored[attname] != owner.pk:
+            item = batch.items[index]
+            if item.pk is None:
+                template, key = "external_id '{external_id}' names another member's {noun}", "external_id"
+            else:
+                template, key = "{Noun} #{pk} belongs to another member", NON_FIELD_ERRORS
+            batch.add(
+                index,
+                key,
+                template + "; your role may change only your own.",
+                external_id=item.external_id,
+                noun=noun,
+                Noun=noun.capitalize(),
+                pk=item.pk,
+            )
+
+
+def check_members(batch: Batch, field_name: str = "user") -> None:
+    """Each item's ``field_name`` is a member of the organization (one query for the batch)."""
+    attname = f"{field_name}_id"
+    wanted = {getattr(item, attname) for item in batch.items} - {None}
+    members = set(
+        Membership.objects.for_org(batch.org)
+        .filter(user_id__in=wanted)
+        .order_by()  # the default ordering would join organization and user
+        .values_list("user_id", flat=True)
+        if wanted
+        else ()
+    )
+    for index, item in enumerate(batch.items):
+        value = getattr(item, attname)
+        if value is None:
+            batch.add(index, field_name, "This field is required.")
+        elif value not in members:
+            batch.add(index, field_name, "Not a member of this organization.")
+
+
+def _lost_race(error: Exception) -> bool:
+    """A constraint refused the write, or PostgreSQL broke a deadlock between two upserts of
+    the same rows (both are settled by checking and writing again)."""
+    if isinstance(error, IntegrityError):
+        return True
+    return getattr(error.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
+
+
+# --- the write ----------------------------------------------------------------------------
+
+
+def upsert_fields(model: type[models.Model]) -> list[models.Field]:
+    """What a replay overwrites: every column but the key, organization, external_id and the
+    creation time."""
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key
+        and f.name not in ("organization", "external_id")
+        and not getattr(f, "auto_now_add", False)
+    ]
+
+
+def _write(model: type[M], batch: Batch[M]) -> list[Saved[M]]:
+    now = timezone.now()
+    for item in batch.items:
+        for f in model._meta.concrete_fields:
+            if getattr(f, "auto_now", False) or (getattr(f, "auto_now_add", False) and item.pk is None):
+                setattr(item, f.attname, now)
+    replays = {index for index in batch.replaced if batch.items[index].pk is None}
+    edits = [item for item in batch.items if item.pk is not None]
+    upserts = [item for item in batch.items if item.pk is None and getattr(item, "external_id", None)]
+    inserts = [item for item in batch.items if item.pk is None and not getattr(item, "external_id", None)]
+    fields = upsert_fields(model)
+    if edits:
+        model.objects.bulk_update(
+            edits, [f.name for f in fields] + ["external_id"], batch_size=STATEMENT_SIZE
+        )
+    inserted: set[int] = set()
+    if upserts:
+        if connection.vendor == "postgresql":
+            inserted = _upsert_returning(model, upserts, fields)
+        else:
+            # SQLite (the embedded default) serializes its writers; what was matched holds.
+            model.objects.bulk_create(
+                upserts,
+                update_conflicts=True,
+                unique_fields=["organization", "external_id"],
+                update_fields=[f.name for f in fields],
+                batch_size=STATEMENT_SIZE,
+            )
+            _fill_pks(model, upserts)
+            replayed = {batch.items[index].external_id for index in replays}
+            inserted = {id(item) for item in upserts if item.external_id not in replayed}
+    if inserts:
+        model.objects.bulk_create(inserts, batch_size=STATEMENT_SIZE)
+    created = inserted | {id(item) for item in inserts}
+    return [Saved(item, id(item) in created) for item in batch.items]
+
+
+def _upsert_returning(model: type[M], items: list[M], fields: list[models.Field]) -> set[int]:
+    """``INSERT ... ON CONFLICT DO UPDATE`` that says which rows it inserted (``xmax = 0``):
+    of two racing replays of a new external_id, only the one that inserted reports it.
+
+    Items are written in external_id order, so two batches replaying the same ids take
+    their row locks in the same order.
+    """
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [f for f in meta.concrete_fields if not f.primary_key]
+    org_column = meta.get_field("organization").column
+    external_id_column = meta.get_field("external_id").column
+    assignments = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in fields)
+    items = sorted(items, key=lambda item: item.external_id)
+    by_external_id = {item.external_id: item for item in items}
+    inserted: set[int] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), STATEMENT_SIZE):
+            chunk = items[start : start + STATEMENT_SIZE]
+            row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+            params = [
+                f.get_db_prep_save(getattr(item, f.attname), connection) for item in chunk for f in columns
+            ]
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "
+                f"VALUES {', '.join([row] * len(chunk))} "
+                f"ON CONFLICT ({quote(org_column)}, {quote(external_id_column)}) DO UPDATE SET {assignments} "
+                f"RETURNING {quote(meta.pk.column)}, {quote(external_id_column)}, (xmax = 0)",
+                params,
+            )
+            for pk, external_id, was_inserted in cursor.fetchall():
+                item = by_external_id[external_id]
+                item.pk = pk
+                item._state.adding = False
+                item._state.db = connection.alias
+                if was_inserted:
+                    inserted.add(id(item))
+    return inserted
+
+
+def _fill_pks(model: type[M], items: list[M]) -> None:
+    # SQLite cannot return the ids of upserted rows.
+    pks = dict(
+        model.objects.for_org(items[0].organization)
+        .filter(external_id__in=[item.external_id for item in items])
+        .values_list("external_id", "pk")
+    )
+    for item in items:
+        item.pk = pks[item.external_id]

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from audits.models import TimeEntry
+from audits.models import TimeAudit, TimeEntry
 from tests.api.conftest import AUDITS, ENTRIES, item, post
 from tests.factories import MembershipFactory, TimeAuditFactory, TimeEntryFactory
 
@@ -118,3 +118,17 @@ def test_a_batch_of_500_costs_the_queries_of_a_batch_of_1(warm_api, founder, org
         assert post(warm_api, ENTRIES, _batch(500, datetime(2025, 3, 3, tzinfo=UTC))).status_code == 200
     assert len(queries) <= counts[0] + 1
     assert TimeEntry.objects.count() == 501
+
+
+def test_a_batch_of_1000_audits_costs_the_queries_of_one(warm_api, founder, org):
+    counts = []
+    for size, first in [(1, START.date()), (1000, START.date() + timedelta(days=7))]:
+        body = [{"start_date": (first + timedelta(days=n)).isoformat()} for n in range(size)]
+        with CaptureQueriesContext(connection) as queries:
+            response = post(warm_api, AUDITS, body)
+        assert response.status_code == 201, response.content[:300]
+        counts.append(len(queries))
+    # token, members, audits already started, and the write: SAVEPOINT, INSERT (two of 500
+    # for the big batch), RELEASE.
+    assert counts == [6, 7], counts
+    assert TimeAudit.objects.count() == 1001

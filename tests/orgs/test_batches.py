@@ -1,0 +1,38 @@
+"""Per-item errors are data: each layer words references to other items in its own terms."""
+
+from __future__ import annotations
+
+from msp_ops.orgs.batches import BatchValidationError, ItemMessage
+
+
+def test_a_message_names_another_item_in_the_apis_words_by_default():
+    message = ItemMessage("Overlaps {other} of {batch}: {activity}", other=2, activity="QBR prep")
+
+    assert message == "Overlaps item 3 of this batch: QBR prep"
+    assert (message.template, message.other) == ("Overlaps {other} of {batch}: {activity}", 2)
+
+
+def test_a_reader_of_a_file_gets_rows_instead_of_items():
+    rows = [2, 5, 9]
+    message = ItemMessage(
+        "external_id '{external_id}' appears twice in {batch} ({other}).", other=1, external_id="x"
+    )
+
+    assert message.worded(lambda index: f"row {rows[index]}", "this file") == (
+        "external_id 'x' appears twice in this file (row 5)."
+    )
+
+
+def test_client_text_is_never_read_as_a_template():
+    message = ItemMessage("Overlaps entry #{pk}: {activity}", pk=7, activity="{other} of {batch} {0}")
+
+    assert message == "Overlaps entry #7: {other} of {batch} {0}"
+    assert message.worded(lambda index: "row 1", "this file") == message
+
+
+def test_a_refused_batch_keeps_plain_messages_as_they_are():
+    error = BatchValidationError([{}, {"activity": ["Use {braces} freely."]}])
+
+    assert error.item_errors == [{}, {"activity": ["Use {braces} freely."]}]
+    assert isinstance(error.item_errors[1]["activity"][0], ItemMessage)
+    assert error.item_errors[1]["activity"][0].worded(str, "this file") == "Use {braces} freely."

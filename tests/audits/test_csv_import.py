@@ -433,3 +433,20 @@ def test_import_queries_do_not_grow_with_the_file(org, founder):
     with CaptureQueriesContext(connection) as large:
         assert _run(org, founder, _toggl_rows(60, month=5)).created == 60
     assert len(large) == len(small)
+
+
+def test_an_external_id_twice_in_a_file_names_the_first_row(org, founder):
+    header = f"{HEADER},external_id"
+    data = _ours(
+        "2025-03-03T08:00:00-06:00,2025-03-03T08:30:00-06:00,Triage,tickets,,psa-1",  # row 2
+        "2025-03-03T09:00:00-06:00,2025-03-03T09:30:00-06:00,Call,vendor-calls,,psa-2",  # row 3
+        "2025-03-03T10:00:00-06:00,2025-03-03T10:30:00-06:00,Again,tickets,,psa-1",  # row 4
+        header=header,
+    )
+
+    report = _run(org, founder, data)
+
+    assert report.errors == [
+        RowError(4, "external_id", "external_id 'psa-1' appears twice in this file (row 2).")
+    ]
+    assert TimeEntry.objects.count() == 0

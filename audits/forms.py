@@ -7,18 +7,20 @@ back on the form with ``attach_service_errors``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from audits.models import Category, CategoryKind, Handling, Source, Tag, TimeEntry
+from audits.models import MAX_ACTIVITY_LENGTH, Category, CategoryKind, Handling, Source, Tag, TimeEntry
 from audits.quickadd import QuickAdd, QuickAddError, parse_quick_add, parse_timer_line
+from msp_ops.lib import weeks
 
 # Service error keys -> the form field that shows them.
 _FIELD_OF = {"started_at": "start", "ended_at": "end"}
+_STORED_OF = {field: key for key, field in _FIELD_OF.items()}
 
 
 def attach_service_errors(form: forms.Form, error: ValidationError, *, default: str | None = None) -> None:
@@ -32,13 +34,19 @@ def attach_service_errors(form: forms.Form, error: ValidationError, *, default: 
 
 
 class EntryForm(forms.Form):
-    """Add or edit an entry: times on a local date; an end before the start is the next day."""
+    """Add or edit an entry: times on a local date; an end before the start is the next day.
+
+    The times become instants through ``weeks.local_moment``: a time skipped by the
+    spring-forward gap is refused under its field; a time the fall-back repeats is its first
+    occurrence, an end whose first occurrence is not after the start its second (1:50 to
+    1:10 that night is 20 minutes), and an edited entry's unchanged time keeps its own.
+    """
 
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     activity = forms.CharField(
-        max_length=500, widget=forms.TextInput(attrs={"placeholder": "What did you do?"})
+        max_length=MAX_ACTIVITY_LENGTH, widget=forms.TextInput(attrs={"placeholder": "What did you do?"})
     )
     category = forms.ChoiceField()
     tags = forms.MultipleChoiceField(choices=Tag.choices, required=False, widget=forms.CheckboxSelectMultiple)
@@ -59,7 +67,7 @@ class EntryForm(forms.Form):
         if entry is not None and entry.category.slug not in self.by_slug:
             self.by_slug[entry.category.slug] = entry.category
         if entry is not None and "initial" not in kwargs:
-            start, end = entry.started_at.astimezone(tz), entry.ended_at.astimezone(tz)
+            start, end = weeks.to_local(entry.started_at, tz), weeks.to_local(entry.ended_at, tz)
             kwargs["initial"] = {
                 "date": start.date(),
                 "start": start.time().replace(second=0, microsecond=0),
@@ -87,15 +95,33 @@ class EntryForm(forms.Form):
         data = super().clean()
         day, start, end = data.get("date"), data.get("start"), data.get("end")
         if day and start and end:
-            started_at = datetime.combine(day, start, tzinfo=self.tz)
-            end_day = day if end > start else day + timedelta(days=1)
-            data["started_at"] = started_at
-            data["ended_at"] = datetime.combine(end_day, end, tzinfo=self.tz)
             if start == end:
                 self.add_error("end", "The entry must end after it starts.")
+            end_day = day if end > start else day + timedelta(days=1)
+            started_at = self._moment("start", day, start)
+            ended_at = self._moment("end", end_day, end, after=started_at)
+            if started_at and ended_at:
+                data["started_at"], data["ended_at"] = started_at, ended_at
         if slug := data.get("category"):
             data["category"] = self.by_slug[slug]
         return data
+
+    def _moment(self, name: str, day: date, at: time, *, after: datetime | None = None) -> datetime | None:
+        """The instant of the ``name`` field's time on ``day``, or None with the error shown under it.
+
+        An edited entry's unchanged time keeps its occurrence: the second 1:30 of a fall-back
+        night stays the second one when the entry is saved again.
+        """
+        fold = 0
+        if self.entry is not None:
+            kept = weeks.to_local(getattr(self.entry, _STORED_OF[name]), self.tz)
+            if (kept.date(), kept.time().replace(second=0, microsecond=0)) == (day, at):
+                fold = kept.fold
+        try:
+            return weeks.local_moment(day, at, self.tz, fold=fold, after=after)
+        except weeks.NonexistentLocalTime as error:
+            self.add_error(name, str(error))
+            return None
 
     def to_entry(self, *, user) -> TimeEntry:
         """The unsaved entry to hand to ``record_time_entry`` (the edited one keeps its pk)."""
@@ -171,7 +197,7 @@ class QuickAddForm(forms.Form):
 
 class TimerForm(forms.Form):
     activity = forms.CharField(
-        max_length=500,
+        max_length=MAX_ACTIVITY_LENGTH,
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "What are you working on?"}),
     )

@@ -188,10 +188,6 @@ class TimeEntry(OrgScopedModel):
             setattr(self, field, tag in chosen)
 
     @property
-    def duration(self) -> timedelta:
-        return elapsed(self.started_at, self.ended_at)
-
-    @property
     def duration_hours(self) -> Decimal:
         return hours_between(self.started_at, self.ended_at)
 
@@ -214,7 +210,7 @@ class TimeEntry(OrgScopedModel):
             elif length > MAX_ENTRY_DURATION:
                 errors["ended_at"] = "An entry lasts at most 24 hours."
         if self.activity and not self.activity.strip():
-            errors["activity"] = "Say what you did (1 to 500 characters)."
+            errors["activity"] = f"Say what you did (1 to {MAX_ACTIVITY_LENGTH} characters)."
         if errors:
             raise ValidationError(errors)
 

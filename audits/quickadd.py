@@ -10,6 +10,11 @@ current moment, the active category slugs and where the day's last entry ends. S
 A duration ends now when the day shown is today; on any other day it starts where that
 day's last entry ends (09:00 when the day has none), so a founder catching up on a past
 day types the durations one after another.
+
+Local times become instants through ``msp_ops.lib.weeks`` only: a time skipped by the
+spring-forward gap is refused with a message, a time the fall-back repeats is its first
+occurrence, and a duration is real time ("45m" typed at 3:10 on the spring-forward morning
+starts at 1:25).
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from audits.models import MAX_ENTRY_DURATION, Handling, Tag
+from audits.models import MAX_ACTIVITY_LENGTH, MAX_ENTRY_DURATION, Handling, Tag
+from msp_ops.lib import weeks
 
 START_HINT = "Start with a time range like 9:00-9:45 or a duration like 45m."
+ACTIVITY_TOO_LONG = f"Keep the activity under {MAX_ACTIVITY_LENGTH} characters."
 DAY_START_WITHOUT_ENTRIES = time(9, 0)
 TAGS = [tag.value for tag in Tag]
 
@@ -82,7 +89,10 @@ def parse_quick_add(
     if not line:
         raise QuickAddError(f"Type what you did. {START_HINT}")
     started_at, ended_at, rest = _when(line, day=day, tz=tz, now=now, last_end=last_end)
-    if ended_at - started_at > MAX_ENTRY_DURATION:
+    length = weeks.elapsed(started_at, ended_at)
+    if length <= timedelta(0):  # cannot happen with the rules above; never store one
+        raise QuickAddError("The entry must end after it starts.")
+    if length > MAX_ENTRY_DURATION:
         raise QuickAddError("An entry lasts at most 24 hours.")
 
     result = QuickAdd(started_at=started_at, ended_at=ended_at, activity="")
@@ -115,8 +125,8 @@ def parse_quick_add(
     result.activity, result.client = _activity_and_client(words)
     if not result.activity:
         raise QuickAddError("Say what you did after the time, e.g. '45m Vendor call'.")
-    if len(result.activity) > 500:
-        raise QuickAddError("Keep the activity under 500 characters.")
+    if len(result.activity) > MAX_ACTIVITY_LENGTH:
+        raise QuickAddError(ACTIVITY_TOO_LONG)
     return result
 
 
@@ -145,8 +155,8 @@ def parse_timer_line(text: str, *, categories: Collection[str]) -> TimerLine:
             words.append(word)
     result.tags.sort(key=TAGS.index)
     result.activity = " ".join(words)
-    if len(result.activity) > 500:
-        raise QuickAddError("Keep the activity under 500 characters.")
+    if len(result.activity) > MAX_ACTIVITY_LENGTH:
+        raise QuickAddError(ACTIVITY_TOO_LONG)
     return result
 
 
@@ -195,9 +205,9 @@ def _when(
             raise QuickAddError(f"'{match.group(0)}' is not a time range. {START_HINT}")
         if start_clock == end_clock:
             raise QuickAddError(f"'{match.group(0)}' starts and ends at the same time.")
-        started_at = datetime.combine(day, start_clock, tzinfo=tz)
+        started_at = _local(day, start_clock, tz)
         end_day = day if end_clock > start_clock else day + timedelta(days=1)  # past midnight
-        ended_at = datetime.combine(end_day, end_clock, tzinfo=tz)
+        ended_at = _local(end_day, end_clock, tz, after=started_at)
         return started_at, ended_at, line[match.end() :]
     if match := _DURATION.match(line):
         hours, extra_minutes, minutes = match.groups()
@@ -212,12 +222,21 @@ def _when(
         length = timedelta(seconds=round(length.total_seconds() / 60) * 60)
         if length <= timedelta(0):
             raise QuickAddError("A duration must be at least one minute.")
-        if now.astimezone(tz).date() == day:
-            ended_at = now.astimezone(tz).replace(second=0, microsecond=0)
-            return ended_at - length, ended_at, line[match.end() :]
-        started_at = last_end or datetime.combine(day, DAY_START_WITHOUT_ENTRIES, tzinfo=tz)
-        return started_at, started_at + length, line[match.end() :]
+        if weeks.local_date(now, tz) == day:
+            # Real minutes before now: 45m at 3:10 on a spring-forward morning starts at 1:25.
+            ended_at = weeks.floor_minute(weeks.to_local(now, tz))
+            return weeks.minus(ended_at, length), ended_at, line[match.end() :]
+        started_at = last_end or _local(day, DAY_START_WITHOUT_ENTRIES, tz)
+        return started_at, weeks.plus(started_at, length), line[match.end() :]
     raise QuickAddError(START_HINT)
+
+
+def _local(day: date, at: time, tz: ZoneInfo, *, after: datetime | None = None) -> datetime:
+    """``weeks.local_moment``: a time in the spring-forward gap is refused with its message."""
+    try:
+        return weeks.local_moment(day, at, tz, after=after)
+    except weeks.NonexistentLocalTime as error:
+        raise QuickAddError(str(error)) from None
 
 
 def _clock(hour: str, minute: str | None, meridiem: str | None) -> time | None:

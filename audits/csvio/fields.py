@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from audits.models import Tag
+from msp_ops.lib import weeks
 
 # --- field parsing --------------------------------------------------------------------
 
@@ -87,21 +88,17 @@ def parse_tracker_time(value: str, column: str) -> time:
 def local_moment(
     day: date, at: time, tz: ZoneInfo, column: str, *, after: datetime | None = None
 ) -> datetime:
-    """An aware datetime for a wall-clock time in the organization's zone.
+    """``weeks.local_moment`` for a tracker's date and time columns; a skipped time is a row problem.
 
     A time that does not exist (the hour skipped when DST starts) is an error. A time that
     happens twice (the hour repeated when DST ends) is read as its first occurrence, except
     that an end time takes the second one when the first would not be after ``after``.
     """
-    naive = datetime.combine(day, at)
-    first = naive.replace(tzinfo=tz, fold=0)
-    second = naive.replace(tzinfo=tz, fold=1)
-    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+    try:
+        return weeks.local_moment(day, at, tz, after=after)
+    except weeks.NonexistentLocalTime:
         raise RowProblem(
             column,
-            f"{naive:%Y-%m-%d %H:%M} does not exist in {tz.key} (clocks skip that hour when "
-            "daylight saving time starts).",
-        )
-    if first.utcoffset() != second.utcoffset() and after is not None and first <= after:
-        return second
-    return first
+            f"{datetime.combine(day, at):%Y-%m-%d %H:%M} does not exist in {weeks.zone_name(tz)} (clocks "
+            "skip that hour when daylight saving time starts).",
+        ) from None

@@ -3,10 +3,17 @@
 A week runs Monday 00:00 to the next Monday 00:00 local time and is named by its Monday.
 Durations are always computed through UTC: Python subtracts two datetimes of the same zone
 as wall-clock times, which would make the DST weeks 168 h instead of 167 or 169.
+
+It is also the one place where a local date and wall-clock time become an instant
+(``local_moment``; a time skipped by the spring-forward gap is refused, a time repeated by
+the fall-back is read as its first occurrence) and where an instant is moved by a duration
+(``plus``/``minus``, in real time): the CSV reader, the entry form, the quick-add line and
+the timer all go through here.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,6 +23,7 @@ from zoneinfo import ZoneInfo
 MICROSECONDS_PER_HOUR = Decimal(3_600_000_000)
 TWO_PLACES = Decimal("0.01")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ZERO = timedelta(0)
 
 
 def monday_of(day: date) -> date:
@@ -120,34 +128,112 @@ def clip(
     return (lo, hi) if lo < hi else None
 
 
-def split_by_day(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[date, datetime, datetime]]:
-    """[start, end) cut at each local midnight: (local date, piece start, piece end), pieces in UTC."""
-    pieces = []
-    end = as_utc(end)
-    day = local_date(start, tz)
-    while True:
-        lo, hi = day_bounds(day, tz)
-        if lo >= end:
-            break
-        if part := clip(start, end, lo, hi):
-            pieces.append((day, *part))
-        day += timedelta(days=1)
-    return pieces
+# --- wall-clock times <-> instants ------------------------------------------------------
 
 
-def split_by_week(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[date, datetime, datetime]]:
-    """[start, end) cut at each local Monday 00:00: (week's Monday, piece start, piece end), in UTC.
+class NonexistentLocalTime(ValueError):
+    """A wall-clock time the zone skips (clocks jump forward); ``str(error)`` is fit for a user.
 
-    The KPI rollup and the audit report both cut entries here (SPEC 1 "Weeks").
+    ``skipped_from`` and ``skipped_to`` are the naive local times of the jump: every wall-clock
+    time in [skipped_from, skipped_to) does not exist that day.
     """
-    pieces = []
-    end = as_utc(end)
-    monday = monday_of(local_date(start, tz))
-    while True:
-        lo, hi = week_bounds(monday, tz)
-        if lo >= end:
-            break
-        if part := clip(start, end, lo, hi):
-            pieces.append((monday, *part))
-        monday += timedelta(days=7)
-    return pieces
+
+    def __init__(self, day: date, at: time, tz: ZoneInfo, skipped_from: datetime, skipped_to: datetime):
+        self.day, self.at, self.tz = day, at, tz
+        self.skipped_from, self.skipped_to = skipped_from, skipped_to
+        jump_from, to = clock_text(skipped_from.time()), clock_text(skipped_to.time())
+        if skipped_to.date() != skipped_from.date():
+            jump_from += f" on {skipped_from.date().isoformat()}"
+            to += f" on {skipped_to.date().isoformat()}"
+        naive = datetime.combine(day, at.replace(tzinfo=None))
+        dst_before = naive.replace(tzinfo=tz, fold=0).dst() or ZERO
+        dst_after = naive.replace(tzinfo=tz, fold=1).dst() or ZERO
+        why = " (daylight saving time starts)" if dst_after > dst_before else ""
+        super().__init__(
+            f"{clock_text(at)} does not exist on {day.isoformat()} in {zone_name(tz)}: clocks jump "
+            f"from {jump_from} to {to}{why}."
+        )
+
+
+def clock_text(at: time) -> str:
+    """``2:30``, ``14:05``, ``2:30:15``: a wall-clock time as messages write it."""
+    text = f"{at.hour}:{at.minute:02d}"
+    return f"{text}:{at.second:02d}" if at.second or at.microsecond else text
+
+
+def zone_name(tz: ZoneInfo) -> str:
+    return getattr(tz, "key", None) or str(tz)
+
+
+def local_moment(
+    day: date, at: time, tz: ZoneInfo, *, fold: int = 0, after: datetime | None = None
+) -> datetime:
+    """The instant of the wall-clock time ``at`` on ``day`` in ``tz``, as an aware datetime in ``tz``.
+
+    - A time the zone skips (the spring-forward gap, e.g. 2:30 on 2026-03-08 in Chicago)
+      raises NonexistentLocalTime: it names no instant, and reading it with either offset
+      could make an entry end before it starts.
+    - A time the zone repeats (the fall-back hour, e.g. 1:30 on 2026-11-01 in Chicago) is its
+      first occurrence (daylight time) with ``fold=0``, the default, and its second with
+      ``fold=1``. With ``after`` (the start, when reading an end), a time whose first
+      occurrence is not after ``after`` is its second occurrence: 1:50 to 1:10 that night is
+      20 minutes. Outside those hours ``fold`` and ``after`` change nothing.
+
+    The result carries ``fold``; compare and subtract it through UTC (``elapsed``, ``clip``):
+    Python compares and subtracts two datetimes of one zone by their wall clocks.
+    """
+    if fold not in (0, 1):
+        raise ValueError("fold is 0 (first occurrence) or 1 (second occurrence).")
+    naive = datetime.combine(day, at.replace(tzinfo=None, fold=0))
+    first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+    if as_utc(first) > as_utc(second):
+        # In a gap, zoneinfo's fold=0 reads the time with the offset before the jump and
+        # fold=1 with the one after: the first reading lands later, no real reading exists.
+        raise NonexistentLocalTime(day, at, tz, *_skipped(naive, tz))
+    if fold == 1 or (after is not None and as_utc(first) <= as_utc(after)):
+        return second
+    return first
+
+
+def _skipped(naive: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The naive local times [from, to) of the forward jump that skips ``naive``."""
+    before = naive.replace(tzinfo=tz, fold=0).utcoffset()
+    after = naive.replace(tzinfo=tz, fold=1).utcoffset()
+    # The jump happens at an instant in (naive - after, naive - before]: find it to the second.
+    lo = math.floor((naive - after).replace(tzinfo=UTC).timestamp())
+    hi = math.ceil((naive - before).replace(tzinfo=UTC).timestamp())
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, tz).utcoffset() == after:
+            hi = mid
+        else:
+            lo = mid
+    jump = datetime.fromtimestamp(hi, UTC).replace(tzinfo=None)
+    return jump + before, jump + after
+
+
+def to_local(moment: datetime, tz: ZoneInfo) -> datetime:
+    """The same instant on the wall clocks of ``tz`` (always one reading; ``fold`` set)."""
+    return as_utc(moment).astimezone(tz)
+
+
+def plus(moment: datetime, duration: timedelta) -> datetime:
+    """The instant ``duration`` of real time after ``moment``, in ``moment``'s zone.
+
+    Through UTC: ``moment + duration`` on a zone-aware datetime adds wall-clock time, so
+    45 minutes before 3:10 on a spring-forward morning would be 2:25, a time that never
+    happens, and 30 minutes after 1:50 on a fall-back night would be 2:20, 90 real minutes on.
+    """
+    return (as_utc(moment) + duration).astimezone(moment.tzinfo)
+
+
+def minus(moment: datetime, duration: timedelta) -> datetime:
+    """The instant ``duration`` of real time before ``moment``, in ``moment``'s zone."""
+    return plus(moment, -duration)
+
+
+def floor_minute(moment: datetime) -> datetime:
+    """The instant truncated to its minute (in UTC, so a fold is kept)."""
+    return as_utc(moment).replace(second=0, microsecond=0).astimezone(moment.tzinfo)

@@ -1,12 +1,12 @@
 """The quick-add line parser: a table of lines and what they become (docs/time-audit.md)."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from audits.quickadd import START_HINT, QuickAddError, TimerLine, parse_quick_add, parse_timer_line
-from msp_ops.lib.weeks import elapsed
+from msp_ops.lib.weeks import as_utc, elapsed
 
 CHI = ZoneInfo("America/Chicago")
 DAY = date(2025, 3, 4)  # a Tuesday
@@ -175,3 +175,97 @@ def test_timer_line_errors():
         parse_timer_line("Call #boring", categories=CATEGORIES)
     with pytest.raises(QuickAddError, match=r"^Unknown category @nope\."):
         parse_timer_line("Call @nope", categories=CATEGORIES)
+
+
+# --- DST in America/Chicago (2026-03-08 springs forward at 2:00, 2026-11-01 falls back at 2:00) ---
+
+SPRING, FALL = date(2026, 3, 8), date(2026, 11, 1)
+
+
+def utc(*args):
+    return datetime(*args, tzinfo=UTC)
+
+
+def instants(parsed):
+    return as_utc(parsed.started_at), as_utc(parsed.ended_at)
+
+
+def test_a_duration_typed_after_the_spring_forward_is_real_minutes():
+    # 3:10 CDT = 08:10 UTC; 45 real minutes earlier is 1:25 CST (07:25 UTC), not "2:25".
+    parsed = parse("45m Vendor call", day=SPRING, now=datetime(2026, 3, 8, 3, 10, 30, tzinfo=CHI))
+    assert instants(parsed) == (utc(2026, 3, 8, 7, 25), utc(2026, 3, 8, 8, 10))
+    assert parsed.started_at.strftime("%H:%M %Z") == "01:25 CST"
+    assert elapsed(parsed.started_at, parsed.ended_at) == timedelta(minutes=45)
+
+
+def test_a_duration_typed_in_the_repeated_hour_is_real_minutes():
+    # Now is the second 1:10 (CST, 07:10 UTC): 45 minutes earlier is 1:25 CDT, the first 1:25.
+    parsed = parse("45m Vendor call", day=FALL, now=utc(2026, 11, 1, 7, 10))
+    assert instants(parsed) == (utc(2026, 11, 1, 6, 25), utc(2026, 11, 1, 7, 10))
+    assert elapsed(parsed.started_at, parsed.ended_at) == timedelta(minutes=45)
+
+
+def test_a_duration_on_another_day_runs_on_from_the_last_end_in_real_time():
+    # Caught up later: the day's last entry ended at 1:40 CST; 45 minutes on is 3:25 CDT.
+    parsed = parse("45m Patching", day=SPRING, now=NOW, last_end=utc(2026, 3, 8, 7, 40))
+    assert instants(parsed) == (utc(2026, 3, 8, 7, 40), utc(2026, 3, 8, 8, 25))
+    # Without entries: 9:00 local (CDT that day).
+    parsed = parse("1h Patching", day=SPRING, now=NOW)
+    assert instants(parsed) == (utc(2026, 3, 8, 14), utc(2026, 3, 8, 15))
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "start", "end", "length"),
+    [
+        # 1:00 CDT to 3:00 CST: the repeated hour counts twice.
+        ("1:00-3:00 Patch night", FALL, utc(2026, 11, 1, 6), utc(2026, 11, 1, 9), timedelta(hours=3)),
+        ("1am-3am Patch night", FALL, utc(2026, 11, 1, 6), utc(2026, 11, 1, 9), timedelta(hours=3)),
+        # A time of the repeated hour is its first occurrence (CDT).
+        ("1:30-2:30 Patch night", FALL, utc(2026, 11, 1, 6, 30), utc(2026, 11, 1, 8, 30), timedelta(hours=2)),
+        ("0:30-1:30 Patch night", FALL, utc(2026, 11, 1, 5, 30), utc(2026, 11, 1, 6, 30), timedelta(hours=1)),
+        # 1:00 CST to 4:00 CDT: the skipped hour does not count.
+        ("1:00-4:00 Patch night", SPRING, utc(2026, 3, 8, 7), utc(2026, 3, 8, 9), timedelta(hours=2)),
+        # Past midnight into a DST change.
+        (
+            "11pm-3am Migration",
+            date(2026, 3, 7),
+            utc(2026, 3, 8, 5),
+            utc(2026, 3, 8, 8),
+            timedelta(hours=3),
+        ),
+        (
+            "11pm-1:30am Migration",
+            date(2026, 10, 31),
+            utc(2026, 11, 1, 4),
+            utc(2026, 11, 1, 6, 30),
+            timedelta(hours=2, minutes=30),
+        ),
+    ],
+)
+def test_a_range_on_a_dst_night_is_real_time(text, day, start, end, length):
+    parsed = parse(text, day=day)
+    assert instants(parsed) == (start, end)
+    assert elapsed(parsed.started_at, parsed.ended_at) == length
+
+
+GAP = (
+    "does not exist on 2026-03-08 in America/Chicago: clocks jump from 2:00 to 3:00 "
+    "(daylight saving time starts)."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "message"),
+    [
+        ("2:15-2:45 Patch night", SPRING, f"2:15 {GAP}"),
+        ("2:30-4:00 Patch night", SPRING, f"2:30 {GAP}"),
+        ("2:30-3:15 Patch night", SPRING, f"2:30 {GAP}"),  # once stored as ending before it started
+        ("1:30-2:30 Patch night", SPRING, f"2:30 {GAP}"),
+        ("2am-3am Patch night", SPRING, f"2:00 {GAP}"),
+        ("11pm-2:30am Migration", date(2026, 3, 7), f"2:30 {GAP}"),
+    ],
+)
+def test_a_time_in_the_spring_forward_gap_is_refused(text, day, message):
+    with pytest.raises(QuickAddError) as caught:
+        parse(text, day=day)
+    assert str(caught.value) == message

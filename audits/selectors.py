@@ -24,6 +24,7 @@ from audits.models import (
     duration_inside,
 )
 from msp_ops.lib.weeks import day_bounds, days, range_bounds, to_hours
+from msp_ops.orgs.models import Role
 
 MAX_CANDIDATES = 5
 
@@ -221,3 +222,28 @@ def visible_audits(*, org, user=None) -> list[TimeAudit]:
     if user is not None:
         audits = audits.filter(user=user)
     return list(audits.order_by("-start_date", "user__username"))
+
+
+def hours_in_windows(entries, windows: dict[Any, tuple[datetime, datetime, Q | None]]) -> dict[Any, Decimal]:
+    """Hours of ``entries`` inside each window [start, end), clipped at its edges, in one query.
+
+    ``windows`` maps a key to (start, end, condition); the condition narrows the entries of
+    that window (e.g. one category). The delegation's "hours freed" and the weekly KPIs
+    split entries at local week boundaries with it (SPEC 1 "Weeks").
+    """
+    if not windows:
+        return {}
+    figures = {}
+    for number, (start, end, condition) in enumerate(windows.values()):
+        touching = Q(started_at__lt=end, ended_at__gt=start)
+        figures[f"w{number}"] = _sum(start, end, touching & condition if condition is not None else touching)
+    totals = entries.order_by().aggregate(**figures)
+    return {key: to_hours(totals[f"w{number}"]) for number, key in enumerate(windows)}
+
+
+def founder_entries(org):
+    """Entries of the members whose role is ``founder`` now (SPEC 2: "their role when the rollup
+    runs"; SPEC 1 "Hours freed")."""
+    return TimeEntry.objects.for_org(org).filter(
+        user__memberships__organization=org, user__memberships__role=Role.FOUNDER
+    )

@@ -13,6 +13,7 @@ the timer all go through here.
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from collections.abc import Iterator
@@ -80,6 +81,14 @@ def today(tz: ZoneInfo, now: datetime | None = None) -> date:
 
 def current_week(tz: ZoneInfo, now: datetime | None = None) -> date:
     return monday_of(today(tz, now))
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day when it has fewer (Jan 31 + 1: Feb 28)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
 
 
 def days(first: date, last: date) -> Iterator[date]:

@@ -154,6 +154,7 @@ def save_batch(
     owner_field: str | None = None,
     owner: Any = None,
     noun: str | None = None,
+    kept_on_replay: Sequence[str] = (),
 ) -> list[Saved[M]]:
     """Validates and stores unsaved rows of ``org`` atomically; raises BatchValidationError.
 
@@ -164,6 +165,7 @@ def save_batch(
     key with a query per item), ``stored_columns`` what it needs of the replaced rows. With
     ``owner`` set, only rows whose ``owner_field`` is that member may be replaced: the rule
     of a member allowed its own rows only (``msp_ops.orgs.access``), also for replays.
+    A replay overwrites every field but those of ``kept_on_replay`` (e.g. who logged it).
     """
     items = list(items)
     if not items:
@@ -185,7 +187,7 @@ def save_batch(
             raise BatchValidationError(batch.errors)
         try:
             with transaction.atomic():
-                return _write(model, batch)
+                return _write(model, batch, kept_on_replay)
         except (IntegrityError, OperationalError) as error:
             # A concurrent request stored a colliding row (or the same external_id) after our
             # checks and the database refused ours: check again against what it committed
@@ -332,19 +334,19 @@ def _lost_race(error: Exception) -> bool:
 # --- the write ----------------------------------------------------------------------------
 
 
-def upsert_fields(model: type[models.Model]) -> list[models.Field]:
-    """What a replay overwrites: every column but the key, organization, external_id and the
-    creation time."""
+def upsert_fields(model: type[models.Model], kept: Sequence[str] = ()) -> list[models.Field]:
+    """What a replay overwrites: every column but the key, organization, external_id, the
+    creation time and the ``kept`` ones."""
     return [
         f
         for f in model._meta.concrete_fields
         if not f.primary_key
-        and f.name not in ("organization", "external_id")
+        and f.name not in ("organization", "external_id", *kept)
         and not getattr(f, "auto_now_add", False)
     ]
 
 
-def _write(model: type[M], batch: Batch[M]) -> list[Saved[M]]:
+def _write(model: type[M], batch: Batch[M], kept_on_replay: Sequence[str] = ()) -> list[Saved[M]]:
     now = timezone.now()
     for item in batch.items:
         for f in model._meta.concrete_fields:
@@ -354,11 +356,12 @@ def _write(model: type[M], batch: Batch[M]) -> list[Saved[M]]:
     edits = [item for item in batch.items if item.pk is not None]
     upserts = [item for item in batch.items if item.pk is None and getattr(item, "external_id", None)]
     inserts = [item for item in batch.items if item.pk is None and not getattr(item, "external_id", None)]
-    fields = upsert_fields(model)
+    fields = upsert_fields(model, kept_on_replay)
     if edits:
-        model.objects.bulk_update(
-            edits, [f.name for f in fields] + ["external_id"], batch_size=STATEMENT_SIZE
-        )
+        edited = [f.name for f in upsert_fields(model)]
+        if any(f.name == "external_id" for f in model._meta.concrete_fields):
+            edited.append("external_id")
+        model.objects.bulk_update(edits, edited, batch_size=STATEMENT_SIZE)
     inserted: set[int] = set()
     if upserts:
         if connection.vendor == "postgresql":

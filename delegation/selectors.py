@@ -1,0 +1,241 @@
+"""Reads worth a name: hours freed, drill reviews, the out-of-window flag, the runbook list."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Min, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from audits.models import Handling
+from audits.selectors import founder_entries, hours_in_windows
+from delegation.models import (
+    RUNBOOK_STALE_AFTER,
+    UNCATEGORIZED,
+    BlockKind,
+    Delegation,
+    Drill,
+    FollowUp,
+    Interruption,
+    Runbook,
+    TimeBlock,
+)
+from msp_ops.lib import weeks
+from msp_ops.orgs.models import Organization, Role
+
+HOURS_FREED_WEEKS = 4
+
+
+# --- hours freed (SPEC 1) -----------------------------------------------------------------
+
+
+def hours_freed(
+    delegations: Sequence[Delegation], *, now: datetime | None = None
+) -> dict[int, Decimal | None]:
+    """Founder hours per week each delegation actually freed, in one query for all of them.
+
+    For a handoff date H: the founder's mean weekly ``personal`` hours in the delegation's
+    category over the 4 whole weeks before H's week, minus the same mean over the whole
+    weeks after H's week that have ended (up to 4). None without a handoff date or before a
+    week after it has ended. Hours of members with role ``founder``, split at local weeks.
+    """
+    now = now or timezone.now()
+    result: dict[int, Decimal | None] = {d.pk: None for d in delegations}
+    windows: dict[tuple[int, date], tuple[datetime, datetime, Q]] = {}
+    plans: dict[int, tuple[list[date], list[date]]] = {}
+    org = None
+    for delegation in delegations:
+        if delegation.handoff_date is None:
+            continue
+        org = delegation.organization
+        tz = org.tz
+        handoff_week = weeks.monday_of(delegation.handoff_date)
+        before = [handoff_week - timedelta(weeks=n) for n in range(HOURS_FREED_WEEKS, 0, -1)]
+        after = [
+            monday
+            for n in range(1, HOURS_FREED_WEEKS + 1)
+            if weeks.week_bounds(monday := handoff_week + timedelta(weeks=n), tz)[1] <= now
+        ]
+        if not after:
+            continue
+        plans[delegation.pk] = (before, after)
+        for monday in [*before, *after]:
+            start, end = weeks.week_bounds(monday, tz)
+            windows[(delegation.category_id, monday)] = (start, end, Q(category_id=delegation.category_id))
+    if not plans:
+        return result
+    hours = hours_in_windows(founder_entries(org).filter(handling=Handling.PERSONAL), windows)
+    by_pk = {d.pk: d for d in delegations}
+    for pk, (before, after) in plans.items():
+        category = by_pk[pk].category_id
+        mean_before = sum(hours[(category, m)] for m in before) / len(before)
+        mean_after = sum(hours[(category, m)] for m in after) / len(after)
+        result[pk] = (mean_before - mean_after).quantize(weeks.TWO_PLACES)
+    return result
+
+
+# --- interruptions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InterruptionFlags:
+    out_of_window: bool
+    drill: int | None
+
+
+class Windows:
+    """The founders' ``owner_escalations`` blocks and the org's drills, read once (2 queries),
+    to flag many interruptions (SPEC 1 "Time blocks", SPEC 4 ``out_of_window``, ``drill``)."""
+
+    def __init__(self, org: Organization, span: tuple[datetime, datetime] | None = None):
+        self.tz = org.tz
+        self.blocks: dict[int, list[tuple[time, time]]] = {}
+        founders = TimeBlock.objects.for_org(org).filter(
+            kind=BlockKind.OWNER_ESCALATIONS,
+            user__memberships__organization=org,
+            user__memberships__role=Role.FOUNDER,
+        )
+        for weekday, start, end in founders.values_list("weekday", "start_time", "end_time"):
+            self.blocks.setdefault(weekday, []).append((start, end))
+        drills = Drill.objects.for_org(org).only("pk", "starts_at", "ends_at")
+        if span is not None:
+            drills = drills.filter(starts_at__lt=span[1], ends_at__gt=span[0])
+        self.drills = [(weeks.as_utc(d.starts_at), weeks.as_utc(d.ends_at), d.pk) for d in drills]
+
+    def out_of_window(self, moment: datetime) -> bool:
+        if not self.blocks:
+            return False  # no owner-escalations block: nothing is flagged
+        local = weeks.to_local(moment, self.tz)
+        clock = local.time().replace(tzinfo=None)
+        return not any(start <= clock < end for start, end in self.blocks.get(local.isoweekday(), ()))
+
+    def drill(self, moment: datetime) -> int | None:
+        moment = weeks.as_utc(moment)
+        return next((pk for start, end, pk in self.drills if start <= moment < end), None)
+
+    def flags(self, interruption: Interruption) -> InterruptionFlags:
+        return InterruptionFlags(
+            self.out_of_window(interruption.occurred_at), self.drill(interruption.occurred_at)
+        )
+
+
+def windows_for(org: Organization, interruptions: Iterable[Interruption]) -> Windows:
+    moments = [weeks.as_utc(i.occurred_at) for i in interruptions]
+    return Windows(org, (min(moments), max(moments) + timedelta(microseconds=1)) if moments else None)
+
+
+# --- drills -------------------------------------------------------------------------------
+
+
+def drill_interruptions(drill: Drill) -> list[Interruption]:
+    return list(
+        Interruption.objects.for_org(drill.organization)
+        .filter(occurred_at__gte=drill.starts_at, occurred_at__lt=drill.ends_at)
+        .select_related("runbook")
+        .order_by("occurred_at", "id")
+    )
+
+
+@dataclass
+class DrillReview:
+    drill: Drill
+    interruptions: list[Interruption]
+    pending: list[int]
+    by_day: dict[date, int]
+    by_category: dict[str, int]
+    runbooks_updated: list[Runbook]
+    rules_tightened: int
+
+
+def drill_review(drill: Drill) -> DrillReview:
+    """SPEC 4 ``/drills/{id}/review/``: every interruption in the window, oldest first, the ones
+    still needing a follow-up, counts per local day (every day of the window) and category."""
+    tz = drill.organization.tz
+    interruptions = drill_interruptions(drill)
+    first = weeks.local_date(drill.starts_at, tz)
+    last = weeks.local_date(drill.ends_at - timedelta(microseconds=1), tz)
+    by_day = {day: 0 for day in weeks.days(first, last)}
+    by_day.update(Counter(weeks.local_date(i.occurred_at, tz) for i in interruptions))
+    by_category = Counter(i.category or UNCATEGORIZED for i in interruptions)
+    runbooks = {i.runbook.pk: i.runbook for i in interruptions if i.runbook is not None}
+    return DrillReview(
+        drill=drill,
+        interruptions=interruptions,
+        pending=[i.pk for i in interruptions if i.needs_follow_up],
+        by_day=dict(sorted(by_day.items())),
+        by_category=dict(sorted(by_category.items(), key=lambda kv: (-kv[1], kv[0].lower()))),
+        runbooks_updated=sorted(runbooks.values(), key=lambda r: r.ticket_category.lower()),
+        rules_tightened=sum(1 for i in interruptions if i.follow_up == FollowUp.RULE_TIGHTENED),
+    )
+
+
+@dataclass(frozen=True)
+class DrillSchedule:
+    last_completed: Drill | None
+    next_due: date | None  # one month after the start of the last completed drill
+    overdue: bool
+
+
+def drill_schedule(org: Organization, *, today: date | None = None) -> DrillSchedule:
+    """SPEC 1: the next drill is due one month after the start of the last completed one and
+    is overdue after that day. No completed drill yet: due now (the first one)."""
+    today = today or weeks.today(org.tz)
+    last = Drill.objects.for_org(org).filter(completed_at__isnull=False).order_by("-starts_at").first()
+    if last is None:
+        return DrillSchedule(None, None, False)
+    due = weeks.add_months(weeks.local_date(last.starts_at, org.tz), 1)
+    return DrillSchedule(last, due, today > due)
+
+
+# --- runbooks -----------------------------------------------------------------------------
+
+
+@dataclass
+class RunbookRow:
+    ticket_category: str
+    interruptions: int  # in the last 4 weeks
+    runbook: Runbook | None  # None: a gap ("write this one next")
+    stale: bool = False  # not reviewed for 90 days
+
+
+def runbook_list(org: Organization, *, now: datetime | None = None) -> list[RunbookRow]:
+    """Gaps first (categories that caused interruptions in the last 4 weeks but have no
+    runbook), then runbooks, each by how many interruptions its category caused (2 queries)."""
+    now = now or timezone.now()
+    today = weeks.today(org.tz, now)
+    recent = (
+        Interruption.objects.for_org(org)
+        .filter(occurred_at__gt=now - timedelta(weeks=4), occurred_at__lte=now)
+        .exclude(category="")
+        .annotate(key=Lower("category"))
+        .values("key")
+        .annotate(count=Count("pk"), name=Min("category"))
+        .order_by()
+    )
+    counts = {row["key"]: (row["name"], row["count"]) for row in recent}
+    rows, gaps = [], []
+    for runbook in Runbook.objects.for_org(org).select_related("updated_by"):
+        _, count = counts.pop(runbook.ticket_category.lower(), ("", 0))
+        stale = runbook.last_reviewed is None or runbook.last_reviewed < today - RUNBOOK_STALE_AFTER
+        rows.append(RunbookRow(runbook.ticket_category, count, runbook, stale))
+    gaps = [RunbookRow(name, count, None) for name, count in counts.values()]
+    order = lambda row: (-row.interruptions, row.ticket_category.lower())  # noqa: E731
+    return sorted(gaps, key=order) + sorted(rows, key=order)
+
+
+def ticket_categories(org: Organization) -> list[str]:
+    """Ticket categories in use (runbooks and interruptions), for suggestions; one per name
+    compared case-insensitively."""
+    seen: dict[str, str] = {}
+    for name in Runbook.objects.for_org(org).values_list("ticket_category", flat=True):
+        seen.setdefault(name.lower(), name)
+    for name in (
+        Interruption.objects.for_org(org).exclude(category="").values_list("category", flat=True).distinct()
+    ):
+        seen.setdefault(name.lower(), name)
+    return sorted(seen.values(), key=str.lower)

@@ -1,0 +1,466 @@
+"""Every write of the delegation app (SPEC 1 "Delegation"; STYLE 2).
+
+Pushed rows (interruptions, delegates, delegations, drills, time blocks) go through the
+framework's one upsert (``msp_ops.orgs.batches.save_batch``) with their rules across rows
+here; runbooks keep their revisions; the escalation map is created with the organization.
+Like every service, each function is atomic by itself and may run inside a transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from audits.models import Category
+from delegation.models import (
+    ALLOWED_MOVES,
+    DRILL_DEFAULT_LENGTH,
+    RUNBOOK_TEXT_FIELDS,
+    Delegate,
+    Delegation,
+    DelegationStatus,
+    Drill,
+    EscalationLevel,
+    EscalationStep,
+    FollowUp,
+    Interruption,
+    Runbook,
+    RunbookRevision,
+    TimeBlock,
+)
+from msp_ops.lib import weeks
+from msp_ops.orgs.batches import (
+    Batch,
+    BatchValidationError,
+    ItemMessage,
+    Saved,
+    check_members,
+    save_batch,
+)
+from msp_ops.orgs.models import Organization
+
+# --- the escalation map -------------------------------------------------------------------
+
+DEFAULT_ESCALATION_MAP: dict[str, str] = {
+    EscalationLevel.L1: (
+        "Password resets, printer and peripheral issues, single-user problems with a documented "
+        "fix. Follow the runbook; escalate when it does not resolve the ticket within 30 minutes."
+    ),
+    EscalationLevel.L2: (
+        "Several users or a whole site affected, server, network or backup failures, anything "
+        "without a runbook. The service manager decides; escalate when a client's business is down."
+    ),
+    EscalationLevel.OWNER_ONLY: (
+        "Security incidents, a client threatening to leave, contract or pricing changes, spend "
+        "above the L2 limit."
+    ),
+}
+
+
+def create_escalation_map(*, org: Organization) -> None:
+    """The three levels of SPEC 1, with starting criteria the service manager rewrites."""
+    EscalationStep.objects.bulk_create(
+        [
+            EscalationStep(organization=org, level=level, criteria=text)
+            for level, text in DEFAULT_ESCALATION_MAP.items()
+        ],
+        ignore_conflicts=True,
+    )
+
+
+@transaction.atomic
+def update_escalation_map(*, org: Organization, levels: dict[str, dict[str, Any]]) -> list[EscalationStep]:
+    """Changes the criteria and limits of the levels given; the others stay."""
+    create_escalation_map(org=org)  # an organization older than the map gets its three levels
+    steps = {step.level: step for step in EscalationStep.objects.for_org(org).select_for_update()}
+    for level, values in levels.items():
+        step = steps[level]
+        for name, value in values.items():
+            setattr(step, name, value)
+        step.full_clean(exclude=["organization"], validate_constraints=False)
+        step.save()
+    return [steps[level] for level in EscalationLevel.values]
+
+
+# --- delegates and delegations ------------------------------------------------------------
+
+
+def save_delegates(*, org: Organization, delegates: Sequence[Delegate]) -> list[Saved[Delegate]]:
+    return save_batch(org=org, items=delegates)
+
+
+def save_delegations(
+    *, org: Organization, delegations: Sequence[Delegation], today: date | None = None
+) -> list[Saved[Delegation]]:
+    """Stores delegations, applying SPEC 1's status rules; a refused change changes nothing.
+
+    A new delegation starts as ``candidate``, ``planned`` or ``handed_off`` (the moves allowed
+    from a fresh candidate). Moving to ``handed_off`` needs a delegate and a definition of
+    done, and sets the handoff date to today (org timezone) when it is empty; ``done`` needs
+    every item checked or a ``done_override_reason``.
+    """
+    today = today or weeks.today(org.tz)
+
+    def rules(batch: Batch[Delegation]) -> None:
+        _check_delegation_refs(batch)
+        for index, delegation in batch.found():
+            stored = batch.replaced.get(index)
+            _check_status(batch, index, delegation, stored["status"] if stored else None, today)
+
+    return save_batch(
+        org=org,
+        items=delegations,
+        rules=rules,
+        bulk_checked=["category", "delegate"],
+        stored_columns=["status"],
+    )
+
+
+def move_delegation(*, delegation: Delegation, status: str, today: date | None = None) -> Delegation:
+    """A card moved on the board: the same rules as any other change (refusal: ValidationError)."""
+    stored = Delegation.objects.get(pk=delegation.pk)
+    stored.status = status
+    try:
+        return save_delegations(org=delegation.organization, delegations=[stored], today=today)[0].obj
+    except BatchValidationError as error:
+        raise ValidationError(error.item_errors[0]) from None
+
+
+def _check_delegation_refs(batch: Batch[Delegation]) -> None:
+    """Category and delegate are the organization's (a query each for the batch)."""
+    category_ids = {d.category_id for d in batch.items} - {None}
+    categories = {c.pk: c for c in Category.objects.for_org(batch.org).filter(pk__in=category_ids)}
+    delegate_ids = {d.delegate_id for d in batch.items} - {None}
+    delegates = set(
+        Delegate.objects.for_org(batch.org).filter(pk__in=delegate_ids).values_list("pk", flat=True)
+        if delegate_ids
+        else ()
+    )
+    for index, delegation in batch.found():
+        if delegation.category_id is None:
+            batch.add(index, "category", "This field is required.")
+        elif delegation.category_id not in categories:
+            batch.add(index, "category", "Unknown category.")
+        else:
+            delegation.category = categories[delegation.category_id]
+        if delegation.delegate_id is not None and delegation.delegate_id not in delegates:
+            batch.add(index, "delegate", "Unknown delegate.")
+
+
+def _check_status(batch: Batch, index: int, delegation: Delegation, before: str | None, today: date) -> None:
+    status = delegation.status
+    start = before or DelegationStatus.CANDIDATE
+    if status != start and status not in ALLOWED_MOVES[start]:
+        allowed = " or ".join(sorted(ALLOWED_MOVES[start]))
+        if before is None:
+            batch.add(index, "status", "A new delegation starts as candidate, planned or handed_off.")
+        else:
+            batch.add(
+                index,
+                "status",
+                "A delegation cannot move from {before} to {status}; from {before} it moves to {allowed}.",
+                before=before,
+                status=status,
+                allowed=allowed,
+            )
+        return
+    items = delegation.definition_of_done or []
+    if status == DelegationStatus.HANDED_OFF and status != before:
+        if delegation.delegate_id is None:
+            batch.add(index, "status", "Choose a delegate before handing this off.")
+        if not items:
+            batch.add(index, "status", "Write at least one definition-of-done item before handing this off.")
+        if delegation.handoff_date is None and not batch.errors[index]:
+            delegation.handoff_date = today
+    if status == DelegationStatus.DONE and status != before:
+        open_items = [item["text"] for item in items if not item.get("done")]
+        if open_items and not (delegation.done_override_reason or "").strip():
+            batch.add(
+                index,
+                "status",
+                "Check every definition-of-done item first ({count} open: {items}), or give a "
+                "done_override_reason.",
+                count=len(open_items),
+                items="; ".join(open_items),
+            )
+
+
+# --- runbooks -----------------------------------------------------------------------------
+
+_RUNBOOK_VERSION_FIELDS = ["ticket_category", *RUNBOOK_TEXT_FIELDS, "escalation_level", "last_reviewed"]
+
+
+@transaction.atomic
+def save_runbooks(
+    *, org: Organization, runbooks: Sequence[Runbook], user: AbstractBaseUser | None
+) -> list[Saved[Runbook]]:
+    """Creates or changes runbooks; every change keeps the previous version as a revision
+    (SPEC 1: "updated after real incidents"). One runbook per ticket category, compared
+    case-insensitively. A batch is atomic: any refusal raises BatchValidationError."""
+    runbooks = list(runbooks)
+    errors: list[dict[str, list[str]]] = [{} for _ in runbooks]
+    edited = {r.pk for r in runbooks if r.pk is not None}
+    stored = {r.pk: r for r in Runbook.objects.for_org(org).filter(pk__in=edited).select_for_update()}
+    names = {r.ticket_category.strip().lower() for r in runbooks}
+    taken = dict(
+        Runbook.objects.for_org(org)
+        .annotate(key=Lower("ticket_category"))
+        .filter(key__in=names)
+        .values_list("key", "pk")
+    )
+    seen: dict[str, int] = {}
+    for index, runbook in enumerate(runbooks):
+        runbook.organization = org
+        runbook.ticket_category = runbook.ticket_category.strip()
+        try:
+            runbook.full_clean(
+                exclude=["organization", "updated_at", "updated_by", "revision"], validate_constraints=False
+            )
+        except ValidationError as error:
+            errors[index] = error.message_dict
+        if runbook.pk is not None and runbook.pk not in stored:
+            errors[index].setdefault(NON_FIELD_ERRORS, []).append(f"Runbook #{runbook.pk} does not exist.")
+            continue
+        key = runbook.ticket_category.lower()
+        holder = taken.get(key)
+        if holder is not None and holder != runbook.pk:
+            errors[index].setdefault("ticket_category", []).append(
+                f"Runbook #{holder} already covers ticket category '{runbook.ticket_category}'."
+            )
+        elif key in seen:
+            errors[index].setdefault("ticket_category", []).append(
+                ItemMessage(
+                    "Ticket category '{name}' appears twice in {batch} ({other}).",
+                    other=seen[key],
+                    name=runbook.ticket_category,
+                )
+            )
+        seen.setdefault(key, index)
+    if any(errors):
+        raise BatchValidationError(errors)
+    now = timezone.now()
+    saved = []
+    for runbook in runbooks:
+        before = stored.get(runbook.pk)
+        if before is None:
+            runbook.revision, runbook.updated_at, runbook.updated_by = 1, now, user
+            runbook.save()
+            saved.append(Saved(runbook, True))
+            continue
+        if any(getattr(before, name) != getattr(runbook, name) for name in _RUNBOOK_VERSION_FIELDS):
+            RunbookRevision.objects.create(
+                runbook=before,
+                revision=before.revision,
+                changed_at=before.updated_at,
+                changed_by_id=before.updated_by_id,
+                **{name: getattr(before, name) for name in _RUNBOOK_VERSION_FIELDS},
+            )
+            runbook.revision, runbook.updated_at, runbook.updated_by = before.revision + 1, now, user
+        runbook.save()
+        saved.append(Saved(runbook, False))
+    return saved
+
+
+def save_runbook(*, org: Organization, runbook: Runbook, user: AbstractBaseUser | None) -> Runbook:
+    try:
+        return save_runbooks(org=org, runbooks=[runbook], user=user)[0].obj
+    except BatchValidationError as error:
+        raise ValidationError(error.item_errors[0]) from None
+
+
+# --- interruptions ------------------------------------------------------------------------
+
+
+def save_interruptions(
+    *, org: Organization, interruptions: Sequence[Interruption], owner: AbstractBaseUser | None = None
+) -> list[Saved[Interruption]]:
+    """Stores interruptions, upserting on ``external_id``; with ``owner`` (a technician) only
+    the ones that member logged may be replaced. A replay keeps who logged it."""
+    return save_batch(
+        org=org,
+        items=interruptions,
+        rules=_interruption_rules,
+        bulk_checked=["runbook", "logged_by"],
+        owner_field="logged_by",
+        owner=owner,
+        noun="interruption",
+        kept_on_replay=["logged_by"],
+    )
+
+
+def _interruption_rules(batch: Batch[Interruption]) -> None:
+    check_members(batch, "logged_by")
+    wanted = {i.runbook_id for i in batch.items} - {None}
+    runbooks = set(
+        Runbook.objects.for_org(batch.org).filter(pk__in=wanted).values_list("pk", flat=True)
+        if wanted
+        else ()
+    )
+    for index, interruption in batch.found():
+        interruption.category = interruption.category.strip()
+        if interruption.runbook_id is None:
+            continue
+        if interruption.runbook_id not in runbooks:
+            batch.add(index, "runbook", "Unknown runbook.")
+        elif interruption.follow_up != FollowUp.RUNBOOK_UPDATED:
+            batch.add(index, "runbook", "Link a runbook only with the follow-up runbook_updated.")
+
+
+def record_interruption(*, org: Organization, interruption: Interruption) -> Interruption:
+    """One interruption (the quick-log form); a refusal is a field-keyed ValidationError."""
+    try:
+        return save_interruptions(org=org, interruptions=[interruption])[0].obj
+    except BatchValidationError as error:
+        raise ValidationError(error.item_errors[0]) from None
+
+
+def set_follow_up(
+    *,
+    interruption: Interruption,
+    follow_up: str | None = None,
+    runbook: Runbook | None = None,
+    owner_level: bool | None = None,
+    keep_owner_level: bool = True,
+) -> Interruption:
+    """The review of one interruption: its follow-up (with the runbook changed) or the
+    owner-level mark, as the list and the drill review set them."""
+    if follow_up is not None:
+        interruption.follow_up = follow_up
+        interruption.runbook = runbook if follow_up == FollowUp.RUNBOOK_UPDATED else None
+    if not keep_owner_level or owner_level is not None:
+        interruption.owner_level = owner_level
+    return record_interruption(org=interruption.organization, interruption=interruption)
+
+
+@transaction.atomic
+def delete_interruption(*, interruption: Interruption) -> None:
+    interruption.delete()
+
+
+# --- drills -------------------------------------------------------------------------------
+
+
+def save_drills(*, org: Organization, drills: Sequence[Drill]) -> list[Saved[Drill]]:
+    """Stores drills (default length 3 days); drills of one organization never overlap."""
+    for drill in drills:
+        if drill.starts_at is not None and drill.ends_at is None:
+            drill.ends_at = weeks.plus(drill.starts_at, DRILL_DEFAULT_LENGTH)
+    return save_batch(org=org, items=drills, rules=_drill_rules, noun="drill")
+
+
+def _drill_rules(batch: Batch[Drill]) -> None:
+    candidates = [(i, d) for i, d in batch.valid() if d.starts_at and d.ends_at]
+    if not candidates:
+        return
+    replaced = {pk for index, _ in candidates if (pk := batch.replaced_pk(index))}
+    start = min(weeks.as_utc(d.starts_at) for _, d in candidates)
+    end = max(weeks.as_utc(d.ends_at) for _, d in candidates)
+    stored = (
+        Drill.objects.for_org(batch.org).filter(starts_at__lt=end, ends_at__gt=start).exclude(pk__in=replaced)
+    )
+    intervals = [(weeks.as_utc(d.starts_at), weeks.as_utc(d.ends_at), d, None) for d in stored]
+    intervals += [(weeks.as_utc(d.starts_at), weeks.as_utc(d.ends_at), None, i) for i, d in candidates]
+    _sweep(batch, intervals, "starts_at", _describe_drill)
+
+
+def _describe_drill(drill: Drill, tz) -> str:
+    starts, ends = weeks.to_local(drill.starts_at, tz), weeks.to_local(drill.ends_at, tz)
+    return f"drill #{drill.pk} ({starts:%Y-%m-%d %H:%M} to {ends:%Y-%m-%d %H:%M})"
+
+
+def _sweep(batch: Batch, intervals: list[tuple], field: str, describe) -> None:
+    """Sorted by start, each interval against the one reaching furthest so far: a collision
+    goes on the batch item involved, naming the other side (a stored row or another item)."""
+    intervals.sort(key=lambda row: (row[0], row[2] is None, row[1]))
+    latest = None
+    for row in intervals:
+        if latest is not None and row[0] < latest[1]:
+            item, other = (row, latest) if row[2] is None else (latest, row)
+            if item[2] is None:
+                if other[2] is not None:
+                    batch.add(item[3], field, "Overlaps {what}.", what=describe(other[2], batch.org.tz))
+                else:
+                    batch.add(item[3], field, "Overlaps {other} of {batch}.", other=other[3])
+        if latest is None or row[1] > latest[1]:
+            latest = row
+
+
+def complete_drill(*, drill: Drill, now: datetime | None = None) -> Drill:
+    """SPEC 1: complete only after the window ended and when every interruption inside it has a
+    follow-up other than ``none`` or is marked owner-level; a refusal changes nothing."""
+    now = now or timezone.now()
+    if drill.completed_at is not None:
+        raise ValidationError({NON_FIELD_ERRORS: f"Drill #{drill.pk} is already complete."})
+    if now < drill.ends_at:
+        ends = weeks.to_local(drill.ends_at, drill.organization.tz)
+        raise ValidationError(
+            {NON_FIELD_ERRORS: f"The drill's window has not ended yet: it ends {ends:%Y-%m-%d %H:%M}."}
+        )
+    from delegation.selectors import drill_interruptions
+
+    pending = [i.pk for i in drill_interruptions(drill) if i.needs_follow_up]
+    if pending:
+        listed = ", ".join(f"#{pk}" for pk in pending)
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: f"{len(pending)} interruption(s) still need a follow-up or the "
+                f"owner-level mark: {listed}."
+            }
+        )
+    drill.completed_at = now
+    drill.save(update_fields=["completed_at"])
+    return drill
+
+
+# --- time blocks --------------------------------------------------------------------------
+
+
+def save_time_blocks(
+    *, org: Organization, blocks: Sequence[TimeBlock], owner: AbstractBaseUser | None = None
+) -> list[Saved[TimeBlock]]:
+    """Stores blocks of the weekly plan; one member's blocks on one weekday never overlap."""
+    return save_batch(
+        org=org,
+        items=blocks,
+        rules=_block_rules,
+        bulk_checked=["user"],
+        owner_field="user",
+        owner=owner,
+        noun="time block",
+    )
+
+
+def _block_rules(batch: Batch[TimeBlock]) -> None:
+    check_members(batch, "user")
+    candidates = [(i, b) for i, b in batch.valid() if b.start_time and b.end_time and b.weekday]
+    if not candidates:
+        return
+    replaced = {pk for index, _ in candidates if (pk := batch.replaced_pk(index))}
+    stored = (
+        TimeBlock.objects.for_org(batch.org)
+        .filter(
+            user_id__in={b.user_id for _, b in candidates}, weekday__in={b.weekday for _, b in candidates}
+        )
+        .exclude(pk__in=replaced)
+    )
+    groups: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    for block in stored:
+        groups[(block.user_id, block.weekday)].append((block.start_time, block.end_time, block, None))
+    for index, block in candidates:
+        groups[(block.user_id, block.weekday)].append((block.start_time, block.end_time, None, index))
+    for intervals in groups.values():
+        _sweep(batch, intervals, "start_time", lambda block, tz: f"block #{block.pk}: {block}")
+
+
+def delete_row(*, row) -> None:
+    """Deletes one delegate, delegation, drill or time block (no rules across rows)."""
+    with transaction.atomic():
+        row.delete()

@@ -1,15 +1,19 @@
 """The README's first command: ``bin/run`` on the embedded default (SQLite, filesystem broker),
-driven like a user would: start it, log in through the browser, stop it."""
+driven like a user would: start it, log in through the browser, press Ctrl-C with the tab still
+open; and a process that dies is reported on the screen."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -63,24 +67,56 @@ class Output:
             raise AssertionError(f"{pattern!r} not in the output:\n" + "\n".join(self.lines[-60:]))
 
 
-def live_processes_in_group(pgid: int) -> list[str]:
-    """Processes of the group that still run (zombies not yet reaped by init do not count)."""
+def live_processes_in_session(sid: int) -> list[str]:
+    """Processes of the session that still run (zombies not yet reaped by init do not count).
+
+    bin/run puts web, worker and beat each in a process group of its own, all in its session.
+    """
     alive = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
             continue
-        # "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after the last ")".
-        state, _ppid, pgrp = text.rsplit(")", 1)[1].split()[:3]
-        if int(pgrp) == pgid and state != "Z":
+        # "pid (comm) state ppid pgrp session ...": comm may hold spaces, so split after the last ")".
+        state, _ppid, _pgrp, session = text.rsplit(")", 1)[1].split()[:4]
+        if int(session) == sid and state != "Z":
             alive.append(text.split(" ", 1)[0] + " " + text[text.index("(") : text.rindex(")") + 1])
     return alive
 
 
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory):
-    data = tmp_path_factory.mktemp("embedded-data")
+def session_pid_running(sid: int, needle: str) -> int:
+    """The pid of the session's process whose command line contains ``needle``."""
+    for pid in live_processes_in_session(sid):
+        pid = int(pid.split()[0])
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if needle in cmdline:
+            return pid
+    raise AssertionError(f"no process running {needle!r} in {live_processes_in_session(sid)}")
+
+
+def wait_for_log(path: Path, pattern: str, timeout: float) -> re.Match:
+    """The first match of ``pattern`` in the file, waiting for it up to ``timeout`` seconds."""
+    regex = re.compile(pattern, re.MULTILINE)
+    deadline = time.monotonic() + timeout
+    while True:
+        text = path.read_text(errors="replace") if path.exists() else ""
+        if match := regex.search(text):
+            return match
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{pattern!r} not in {path}:\n{text[-3000:]}")
+        time.sleep(0.2)
+
+
+BANNER_END = "Ctrl-C stops web, worker and beat."
+
+
+@contextmanager
+def bin_run(data: Path):
+    """bin/run in a session of its own, like in a terminal; everything left is killed after."""
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env.update(PORT=str(free_port()), MSP_OPS_DATA_DIR=str(data), STATIC_ROOT=str(data / "static"))
     proc = subprocess.Popen(
@@ -90,15 +126,27 @@ def embedded(tmp_path_factory):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        start_new_session=True,  # its own process group, like a terminal session
+        start_new_session=True,  # its own session and process group, like a terminal's
     )
     output = Output(proc.stdout)
     try:
         yield proc, output, env
     finally:
-        if proc.poll() is None or live_processes_in_group(proc.pid):
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        for left in live_processes_in_session(proc.pid):
+            with suppress(ProcessLookupError):
+                os.kill(int(left.split()[0]), signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("embedded-data")
+
+
+@pytest.fixture
+def embedded(data_dir):
+    with bin_run(data_dir) as started:
+        yield started
 
 
 def test_bin_run_serves_the_app_runs_tasks_and_stops_cleanly(embedded, browser):
@@ -133,7 +181,7 @@ def test_bin_run_serves_the_app_runs_tasks_and_stops_cleanly(embedded, browser):
     assert page.title() == "Today · msp-ops"
     assert page.locator("h1").first.inner_text().startswith("Today")
     assert f"{username} · Founder" in page.locator(".topbar").inner_text()
-    context.close()
+    # The tab stays open until after Ctrl-C (step 5), keeping its connections alive.
 
     # 3. The embedded broker delivers a task from another process to bin/run's worker.
     enqueue = subprocess.run(
@@ -143,9 +191,40 @@ def test_bin_run_serves_the_app_runs_tasks_and_stops_cleanly(embedded, browser):
     )  # fmt: skip
     task_id = enqueue.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"[0-9a-f-]{36}", task_id)
-    output.wait_for(rf"Task msp_ops\.orgs\.tasks\.heartbeat\[{task_id}\] succeeded", timeout=60)
+    logs = Path(env["MSP_OPS_DATA_DIR"]) / "logs"
+    wait_for_log(logs / "worker.log", rf"Task msp_ops\.orgs\.tasks\.heartbeat\[{task_id}\] succeeded", 60)
 
-    # 4. SIGTERM to the group (what Ctrl-C does to the foreground group) stops everything.
-    os.killpg(proc.pid, signal.SIGTERM)
-    assert proc.wait(timeout=60) != 0
-    assert live_processes_in_group(proc.pid) == []
+    # 4. The three processes wrote their start-up banners and logs to data/logs, not to the
+    # screen: the banner with the URL and the logins is still the last thing on it.
+    assert output.lines[-1] == BANNER_END
+    assert any(line.startswith("Logs: ") and str(logs) in line for line in output.lines[-3:])
+    assert not any("celery@" in line or "Booting worker" in line for line in output.lines)
+    wait_for_log(logs / "web.log", r"Booting worker with pid", 10)
+    wait_for_log(logs / "access.log", r'"GET /audits/today/ HTTP/1\.1" 200', 10)
+    wait_for_log(logs / "worker.log", r"celery@\S+ ready", 10)
+    wait_for_log(logs / "beat.log", r"beat: Starting", 10)
+
+    # 5. Ctrl-C (SIGINT to the terminal's foreground group) with the browser tab still open and
+    # another kept-alive connection stops all three, without gunicorn killing a stuck worker.
+    kept_alive = http.client.HTTPConnection("127.0.0.1", int(env["PORT"]), timeout=10)
+    kept_alive.request("GET", "/login/")
+    assert kept_alive.getresponse().read()
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=60) == 128 + signal.SIGINT
+    assert live_processes_in_session(proc.pid) == []
+    assert output.lines[-1] == "Stopped."
+    assert not any("SIGKILL" in line or "killing it" in line for line in output.lines)
+    assert "SIGKILL" not in (logs / "web.log").read_text()
+    kept_alive.close()
+    context.close()
+
+
+def test_bin_run_names_the_log_of_a_process_that_died_and_stops_the_others(data_dir):
+    with bin_run(data_dir) as (proc, output, _env):
+        output.wait_for(re.escape(BANNER_END), timeout=300)
+        os.kill(session_pid_running(proc.pid, " beat "), signal.SIGKILL)
+        beat_log = re.escape(str(data_dir / "logs" / "beat.log"))
+        output.wait_for(rf"^Celery beat stopped \(killed by SIGKILL\)\. The end of its log, {beat_log}:$", 30)
+        assert proc.wait(timeout=60) == 1
+        assert live_processes_in_session(proc.pid) == []
+        assert any("beat: Starting" in line for line in output.lines)  # the end of beat.log

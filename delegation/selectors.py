@@ -6,10 +6,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Min, Q
-from django.db.models.functions import Lower
+from django.db.models import BooleanField, Case, Count, Exists, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import ExtractIsoWeekDay, Lower, TruncTime
 from django.utils import timezone
 
 from audits.models import Handling
@@ -37,7 +37,8 @@ HOURS_FREED_WEEKS = 4
 def hours_freed(
     delegations: Sequence[Delegation], *, now: datetime | None = None
 ) -> dict[int, Decimal | None]:
-    """Founder hours per week each delegation actually freed, in one query for all of them.
+    """Founder hours per week each delegation actually freed, in one query for all of them
+    (per organization; its row is loaded once unless ``select_related``).
 
     For a handoff date H: the founder's mean weekly ``personal`` hours in the delegation's
     category over the 4 whole weeks before H's week, minus the same mean over the whole
@@ -46,13 +47,15 @@ def hours_freed(
     """
     now = now or timezone.now()
     result: dict[int, Decimal | None] = {d.pk: None for d in delegations}
-    windows: dict[tuple[int, date], tuple[datetime, datetime, Q]] = {}
+    orgs: dict[int, Organization] = {}
+    windows: dict[int, dict[tuple[int, date], tuple[datetime, datetime, Q]]] = {}
     plans: dict[int, tuple[list[date], list[date]]] = {}
-    org = None
     for delegation in delegations:
         if delegation.handoff_date is None:
             continue
-        org = delegation.organization
+        if delegation.organization_id not in orgs:
+            orgs[delegation.organization_id] = delegation.organization
+        org = orgs[delegation.organization_id]
         tz = org.tz
         handoff_week = weeks.monday_of(delegation.handoff_date)
         before = [handoff_week - timedelta(weeks=n) for n in range(HOURS_FREED_WEEKS, 0, -1)]
@@ -66,16 +69,24 @@ def hours_freed(
         plans[delegation.pk] = (before, after)
         for monday in [*before, *after]:
             start, end = weeks.week_bounds(monday, tz)
-            windows[(delegation.category_id, monday)] = (start, end, Q(category_id=delegation.category_id))
+            windows.setdefault(org.pk, {})[(delegation.category_id, monday)] = (
+                start,
+                end,
+                Q(category_id=delegation.category_id),
+            )
     if not plans:
         return result
-    hours = hours_in_windows(founder_entries(org).filter(handling=Handling.PERSONAL), windows)
+    hours: dict[tuple[int, date], Decimal] = {}
+    for org_pk, org_windows in windows.items():  # a category belongs to one organization: keys differ
+        personal = founder_entries(orgs[org_pk]).filter(handling=Handling.PERSONAL)
+        hours.update(hours_in_windows(personal, org_windows))
     by_pk = {d.pk: d for d in delegations}
     for pk, (before, after) in plans.items():
         category = by_pk[pk].category_id
         mean_before = sum(hours[(category, m)] for m in before) / len(before)
         mean_after = sum(hours[(category, m)] for m in after) / len(after)
-        result[pk] = (mean_before - mean_after).quantize(weeks.TWO_PLACES)
+        # Half up, like every figure of the app (weeks.to_hours).
+        result[pk] = (mean_before - mean_after).quantize(weeks.TWO_PLACES, ROUND_HALF_UP)
     return result
 
 
@@ -129,6 +140,46 @@ def windows_for(org: Organization, interruptions: Iterable[Interruption]) -> Win
     return Windows(org, (min(moments), max(moments) + timedelta(microseconds=1)) if moments else None)
 
 
+def with_flags(interruptions, org: Organization):
+    """The interruptions annotated in SQL with ``flag_out_of_window`` and ``flag_drill`` (SPEC 4's
+    read-only ``out_of_window`` and ``drill``), so lists filter and paginate on them.
+
+    Out of window (SPEC 1 "Time blocks"): the local time (org zone, DST-aware) falls inside no
+    ``owner_escalations`` block of the organization's founders; with no such block at all,
+    nothing is flagged. The drill: the one whose window [starts_at, ends_at) holds it.
+    """
+    blocks = _escalation_blocks(org)
+    local = {
+        "local_weekday": ExtractIsoWeekDay("occurred_at", tzinfo=org.tz),
+        "local_time": TruncTime("occurred_at", tzinfo=org.tz),
+    }
+    inside = blocks.filter(
+        weekday=OuterRef("local_weekday"),
+        start_time__lte=OuterRef("local_time"),
+        end_time__gt=OuterRef("local_time"),
+    )
+    drill = Drill.objects.for_org(org).filter(
+        starts_at__lte=OuterRef("occurred_at"), ends_at__gt=OuterRef("occurred_at")
+    )
+    return interruptions.annotate(
+        **local,
+        flag_out_of_window=Case(
+            When(Exists(blocks) & ~Exists(inside), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        flag_drill=Subquery(drill.values("pk")[:1]),
+    )
+
+
+def _escalation_blocks(org: Organization):
+    return TimeBlock.objects.for_org(org).filter(
+        kind=BlockKind.OWNER_ESCALATIONS,
+        user__memberships__organization=org,
+        user__memberships__role=Role.FOUNDER,
+    )
+
+
 # --- drills -------------------------------------------------------------------------------
 
 
@@ -161,7 +212,13 @@ def drill_review(drill: Drill) -> DrillReview:
     last = weeks.local_date(drill.ends_at - timedelta(microseconds=1), tz)
     by_day = {day: 0 for day in weeks.days(first, last)}
     by_day.update(Counter(weeks.local_date(i.occurred_at, tz) for i in interruptions))
-    by_category = Counter(i.category or UNCATEGORIZED for i in interruptions)
+    # Ticket categories compare case-insensitively (SPEC 1): "VPN" and "vpn" count together,
+    # under the name the first of them gave.
+    names: dict[str, str] = {}
+    by_category: Counter[str] = Counter()
+    for interruption in interruptions:
+        name = interruption.category or UNCATEGORIZED
+        by_category[names.setdefault(name.lower(), name)] += 1
     runbooks = {i.runbook.pk: i.runbook for i in interruptions if i.runbook is not None}
     return DrillReview(
         drill=drill,

@@ -8,7 +8,8 @@ The framework never imports an app. It asks the installed ``MspApp`` configs, in
     class DelegationConfig(plugins.MspApp):
         name = "delegation"
         pages = "delegation/"               # <app>/urls.py, included at /delegation/
-        api_routes = "delegation.api.urls"  # a module with routes = [(prefix, viewset, basename)]
+        api_routes = "delegation.api.urls"  # routes = [(prefix, viewset, basename)] for the router,
+                                            # and urlpatterns (optional) for one-object endpoints
 
         def organization_created(self, org):  # inside create_organization's transaction
             create_escalation_map(org=org)
@@ -57,6 +58,17 @@ def page_urls() -> list[URLPattern | URLResolver]:
 def api_routes() -> list[tuple[str, Any, str]]:
     """Every app's (prefix, viewset, basename) triples, in app order."""
     return [route for app in msp_apps() if app.api_routes for route in import_module(app.api_routes).routes]
+
+
+def api_paths() -> list[URLPattern | URLResolver]:
+    """Every app's own ``urlpatterns`` under /api/v1/ (objects that are no collection, e.g. the
+    escalation map), from the same module as its routes."""
+    return [
+        pattern
+        for app in msp_apps()
+        if app.api_routes
+        for pattern in getattr(import_module(app.api_routes), "urlpatterns", [])
+    ]
 
 
 def organization_created(org: Organization) -> None:

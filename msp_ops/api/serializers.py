@@ -230,3 +230,31 @@ def resolve_member(context: dict[str, Any], username: str) -> Any:
         raise serializers.ValidationError(
             f"Unknown user '{username}': no member of this organization has that username."
         ) from None
+
+
+class JsonNumberField(serializers.DecimalField):
+    """A JSON number (not a string, not a boolean), >= ``min_value``, answered as a number with
+    ``decimal_places`` places (SPEC 4: "numbers >= 0 or null")."""
+
+    default_error_messages = {"not_a_number": "Must be a JSON number."}
+
+    def __init__(self, *, max_digits: int = 12, decimal_places: int = 2, **kwargs: Any):
+        kwargs.setdefault("min_value", 0)
+        super().__init__(
+            max_digits=max_digits, decimal_places=decimal_places, coerce_to_string=False, **kwargs
+        )
+
+    def to_internal_value(self, data: Any):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("not_a_number")
+        return super().to_internal_value(data)
+
+    def to_representation(self, value: Any) -> float | None:
+        return None if value is None else float(super().to_representation(value))
+
+
+class HourMinuteField(serializers.TimeField):
+    """A local wall-clock time as ``HH:MM``."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)

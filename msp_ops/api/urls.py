@@ -23,7 +23,7 @@ for prefix, viewset, basename in plugins.api_routes():
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
-    path("v1/", include(router.urls)),
+    path("v1/", include([*plugins.api_paths(), *router.urls])),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -32,6 +32,7 @@ from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
 from msp_ops.api.pagination import ApiCursorPagination
 from msp_ops.api.parsers import StrictJSONParser
@@ -77,6 +78,11 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     def delete_item(self, item: models.Model) -> None:
         """Deletes through the app's service (atomic by itself)."""
         raise NotImplementedError
+
+    def prepare(self, objects: list[models.Model]) -> list[models.Model]:
+        """The objects as the answer shows them: a hook to add figures computed for a whole page
+        at once (e.g. hours freed), or to reload stored rows with their annotations."""
+        return objects
 
     # --- scope ------------------------------------------------------------------------
 
@@ -156,11 +162,11 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
 
     def list(self, request, *args, **kwargs) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
+        page = self.prepare(list(self.paginate_queryset(queryset)))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs) -> Response:
-        return Response(self.get_serializer(self.get_object()).data)
+        return Response(self.get_serializer(self.prepare([self.get_object()])[0]).data)
 
     def create(self, request, *args, **kwargs) -> Response:
         data = request.data
@@ -182,7 +188,7 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         items = [serializer.child.to_object(values) for values in validated]
         self.check_owners(items)
         saved = self.save_items(items)
-        body = self.get_serializer([item for item, _ in saved], many=True).data
+        body = self.get_serializer(self.prepare([item for item, _ in saved]), many=True).data
         created = any(was_created for _, was_created in saved)
         return Response(
             body if many else body[0], status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -200,7 +206,7 @@ class EditableMixin:
         item = serializer.to_object(serializer.validated_data, instance=instance)
         self.check_owners([item])
         (saved, _created), *_ = self.save_items([item])
-        return Response(self.get_serializer(saved).data)
+        return Response(self.get_serializer(self.prepare([saved])[0]).data)
 
     def partial_update(self, request, *args, **kwargs) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
@@ -210,3 +216,41 @@ class EditableMixin:
         self.check_owners([instance])
         self.delete_item(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OrgSettingsView(APIView):
+    """One object per organization, ``GET``/``PUT``/``PATCH`` (the escalation map; next, the SLA
+    policy and KPI targets), with the framework's auth, roles, strict JSON and throttle."""
+
+    read_rule: RowRule = READ_ALL
+    write_rule: RowRule = NO_WRITE
+    serializer_class: type
+    permission_classes = [RolePermission]
+    parser_classes = [StrictJSONParser]
+    throttle_classes = [TokenRateThrottle]
+
+    def get_object(self) -> Any:
+        raise NotImplementedError
+
+    def save(self, data: dict[str, Any], *, partial: bool) -> Any:
+        """Stores validated data through the app's service; returns the object as stored."""
+        raise NotImplementedError
+
+    def get_serializer(self, *args, **kwargs):
+        org = getattr(self.request, "org", None)  # None while the schema is generated
+        context = {"request": self.request, "org": org, "tz": org.tz if org is not None else None}
+        return self.serializer_class(*args, context={**context, **kwargs.pop("context", {})}, **kwargs)
+
+    def get(self, request, *args, **kwargs) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def put(self, request, *args, **kwargs) -> Response:
+        return self._write(request, partial=False)
+
+    def patch(self, request, *args, **kwargs) -> Response:
+        return self._write(request, partial=True)
+
+    def _write(self, request, *, partial: bool) -> Response:
+        serializer = self.get_serializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return Response(self.get_serializer(self.save(serializer.validated_data, partial=partial)).data)

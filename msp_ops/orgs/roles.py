@@ -83,4 +83,9 @@ class RowRule:
 READ_TIME = RowRule(all=Perm.VIEW, own=Perm.LOG_OWN_TIME)
 WRITE_TIME_ENTRIES = RowRule(all=Perm.LOG_TIME_FOR_OTHERS, own=Perm.LOG_OWN_TIME)
 WRITE_AUDITS = RowRule(all=Perm.MANAGE_AUDITS, own=Perm.LOG_OWN_TIME)
+READ_INTERRUPTIONS = RowRule(all=Perm.VIEW, own=Perm.LOG_OWN_INTERRUPTIONS)
 WRITE_INTERRUPTIONS = RowRule(all=Perm.LOG_INTERRUPTIONS, own=Perm.LOG_OWN_INTERRUPTIONS)
+# Rows without an owner: a permission for every row.
+WRITE_DELEGATION = RowRule(all=Perm.MANAGE_DELEGATION)  # delegates, delegations, drills, time blocks
+READ_RUNBOOKS = RowRule(all=Perm.READ_RUNBOOKS)  # runbooks and the escalation map
+WRITE_RUNBOOKS = RowRule(all=Perm.MANAGE_RUNBOOKS)

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from audits.models import Category, Handling, Source, Tag, TimeEntry
 from audits.services import save_time_entries, start_time_audit
 from msp_ops.lib.weeks import days, local_midnight, monday_of, today
-from msp_ops.orgs.demo.seed import DEMO_SEEDERS
 from msp_ops.orgs.models import Membership, Organization
 
 HISTORY_WEEKS = 12
@@ -404,7 +403,3 @@ def seed_time_audit(org: Organization) -> str | None:
         f"Time audit: founder's finished 7-day audit from {last_audit_monday}; "
         f"{total} time entries since {first_day} for {', '.join(sorted(members))}."
     )
-
-
-if seed_time_audit not in DEMO_SEEDERS:
-    DEMO_SEEDERS.append(seed_time_audit)

@@ -1,4 +1,5 @@
-"""Demo data for the time audit (SPEC 5 ``seed_demo``): a finished 7-day audit and 12 weeks of entries.
+"""Demo data for the time audit (SPEC 5 ``seed_demo``): a finished 7-day audit, 12 weeks of
+entries up to yesterday, and the founder's entries of today so far (``seed_today``).
 
 The demo founder logs a busy MSP owner's week: escalations, password resets, quoting,
 vendor calls, QBR prep, approvals ... tagged the way a founder would tag them. Week after
@@ -14,9 +15,22 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from audits.models import Category, Handling, Source, Tag, TimeEntry
+from django.utils import timezone
+
+from audits.models import Category, Handling, RunningTimer, Source, Tag, TimeEntry
 from audits.services import save_time_entries, start_time_audit
-from msp_ops.lib.weeks import days, local_midnight, monday_of, today
+from msp_ops.lib.weeks import (
+    as_utc,
+    day_bounds,
+    days,
+    elapsed,
+    local_midnight,
+    local_moment,
+    minus,
+    monday_of,
+    plus,
+    today,
+)
 from msp_ops.orgs.models import Membership, Organization
 
 HISTORY_WEEKS = 12
@@ -269,14 +283,22 @@ class _Block:
 
     @property
     def hours(self) -> float:
-        return (self.end - self.start).total_seconds() / 3600
+        return elapsed(self.start, self.end).total_seconds() / 3600
 
 
 def _day_blocks(
-    rng: random.Random, day: date, tz: ZoneInfo, work: list[Work], begin: time, hours: float
+    rng: random.Random,
+    day: date,
+    tz: ZoneInfo,
+    work: list[Work],
+    begin: time,
+    hours: float,
+    until: datetime | None = None,
 ) -> list[_Block]:
+    """A working day from about ``begin`` local time for ``hours``; with ``until``, only the
+    blocks that have ended by then."""
     blocks: list[_Block] = []
-    at = datetime.combine(day, begin, tzinfo=tz) + timedelta(minutes=5 * rng.randint(0, 6))
+    at = plus(local_moment(day, begin, tz), timedelta(minutes=5 * rng.randint(0, 6)))
     logged, lunch = 0.0, hours > 6
     weights = [w.weight for w in work]
     while logged < hours:
@@ -285,14 +307,26 @@ def _day_blocks(
         minutes = 15 * rng.randint(shortest // 15, longest // 15)
         client = rng.choice(CLIENTS) if chosen.client else ""
         activity = rng.choice(chosen.activities).format(client=client or "a client", tech=rng.choice(TECHS))
-        end = at + timedelta(minutes=minutes)
+        end = plus(at, timedelta(minutes=minutes))
+        if until is not None and as_utc(end) > as_utc(until):
+            break
         blocks.append(_Block(at, end, chosen, activity, client))
         logged += minutes / 60
-        at = end + timedelta(minutes=rng.choice([0, 0, 5, 10, 15]))
+        at = plus(end, timedelta(minutes=rng.choice([0, 0, 5, 10, 15])))
         if lunch and logged >= 4.5:
-            at += timedelta(minutes=30)
+            at = plus(at, timedelta(minutes=30))
             lunch = False
     return blocks
+
+
+def _founder_day(rng: random.Random, day: date, tz: ZoneInfo, until: datetime | None = None) -> list[_Block]:
+    """Long weekdays from 7:30, a short Saturday morning from 9:00, an hour on Sunday from 16:00."""
+    weekday = day.weekday()
+    if weekday < 5:
+        return _day_blocks(rng, day, tz, FOUNDER_WORK, time(7, 30), rng.uniform(9, 10.5), until)
+    if weekday == 5:
+        return _day_blocks(rng, day, tz, FOUNDER_WEEKEND_WORK, time(9, 0), rng.uniform(2, 3), until)
+    return _day_blocks(rng, day, tz, FOUNDER_WEEKEND_WORK, time(16, 0), rng.uniform(1, 1.5), until)
 
 
 def _entry(
@@ -333,16 +367,9 @@ def _delegate(blocks: list[_Block], entries: list[TimeEntry], target: float, rng
 def _founder_week(
     org: Organization, user, monday: date, last: date, week_index: int, categories, rng: random.Random
 ) -> list[TimeEntry]:
-    tz = org.tz
     blocks: list[_Block] = []
     for day in days(monday, min(last, monday + timedelta(days=6))):
-        weekday = day.weekday()
-        if weekday < 5:
-            blocks += _day_blocks(rng, day, tz, FOUNDER_WORK, time(7, 30), rng.uniform(9, 10.5))
-        elif weekday == 5:
-            blocks += _day_blocks(rng, day, tz, FOUNDER_WEEKEND_WORK, time(9, 0), rng.uniform(2, 3))
-        else:
-            blocks += _day_blocks(rng, day, tz, FOUNDER_WEEKEND_WORK, time(16, 0), rng.uniform(1, 1.5))
+        blocks += _founder_day(rng, day, org.tz)
     entries = [_entry(org, user, block, categories, rng) for block in blocks]
     full_week = last >= monday + timedelta(days=6)
     target = delegated_target_hours(week_index) * (1 if full_week else (last - monday).days / 7)
@@ -365,7 +392,8 @@ def audit_monday(org: Organization, on: date | None = None) -> date:
 
 
 def seed_time_audit(org: Organization) -> str | None:
-    """Adds the founder's finished audit and 12 weeks of entries for founder, manager and tech."""
+    """Adds the founder's finished audit, 12 weeks of entries up to yesterday for founder, manager
+    and tech, and (``seed_today``) the founder's entries of today so far."""
     members = {
         m.user.username: m.user
         for m in Membership.objects.for_org(org)
@@ -399,7 +427,78 @@ def seed_time_audit(org: Organization) -> str | None:
                 total += len(batch)
     start_time_audit(org=org, user=members["founder"], start_date=last_audit_monday)
     first_day = local_midnight(first_monday, org.tz).date()
-    return (
+    notes = [
         f"Time audit: founder's finished 7-day audit from {last_audit_monday}; "
         f"{total} time entries since {first_day} for {', '.join(sorted(members))}."
-    )
+    ]
+    if today_note := seed_today(org):
+        notes.append(today_note)
+    return "\n".join(notes)
+
+
+# Before the working day starts: one short check of what came in overnight.
+EARLY_WORK = Work(
+    "tickets",
+    ("Checked the overnight alerts and the ticket queue", "Answered an after-hours email from {client}"),
+    (REP, HAB),
+    minutes=(15, 30),
+    urgent=True,
+    important=False,
+    client=True,
+)
+
+
+def today_external_id(day: date, n: int) -> str:
+    return f"demo-today-{day.isoformat()}-{n}"
+
+
+def seed_today(org: Organization) -> str | None:
+    """Gives the demo founder entries for today up to now, so that the Today page a new user
+    first sees is not empty: the usual day (weekdays from about 7:30) cut at the current local
+    time, or before it starts one short check of the overnight queue.
+
+    Nothing in the future (nor after the start of a running timer), and nothing at all when
+    the founder has an entry on today's date already: running it again the same day, or after
+    the user logged time, adds nothing. Each entry's ``external_id`` is
+    ``demo-today-<date>-<n>``. Returns a line for seed_demo's output, or None.
+    """
+    members = Membership.objects.for_org(org).select_related("user")
+    membership = members.filter(user__username="founder").first()
+    if membership is None:
+        return None
+    user, tz, now = membership.user, org.tz, timezone.now()
+    day = today(tz, now)
+    entries_of_founder = TimeEntry.objects.for_org(org).filter(user=user)
+    if entries_of_founder.overlapping(*day_bounds(day, tz)).exists():
+        return None
+    until = now
+    timer = RunningTimer.objects.for_org(org).filter(user=user).first()
+    if timer is not None and as_utc(timer.started_at) < as_utc(until):
+        until = timer.started_at
+    rng = random.Random(f"{SEED}:founder:{day.isoformat()}")
+    blocks = _founder_day(rng, day, tz, until=until) or _early_blocks(rng, day, tz, until)
+    if not blocks:
+        return None
+    categories = {c.slug: c for c in Category.objects.for_org(org)}
+    entries = [_entry(org, user, block, categories, rng) for block in blocks]
+    _delegate(blocks, entries, delegated_target_hours(HISTORY_WEEKS) / 7, rng)
+    for n, entry in enumerate(entries, start=1):
+        entry.external_id = today_external_id(day, n)
+    save_time_entries(org=org, entries=entries)
+    first, last = blocks[0].start.astimezone(tz), blocks[-1].end.astimezone(tz)
+    count = f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}"
+    return f"Today: {count} for the founder so far, {first:%H:%M} to {last:%H:%M}."
+
+
+def _early_blocks(rng: random.Random, day: date, tz: ZoneInfo, until: datetime) -> list[_Block]:
+    """One 15- or 30-minute block ending 5 to 10 minutes before ``until``, inside ``day``."""
+    midnight = local_midnight(day, tz)
+    end = as_utc(minus(until, timedelta(minutes=5)))
+    end = end.replace(minute=end.minute - end.minute % 5, second=0, microsecond=0).astimezone(tz)
+    available = elapsed(midnight, end)
+    if available < timedelta(minutes=15):
+        return []
+    minutes = 30 if available >= timedelta(minutes=30) and rng.random() < 0.5 else 15
+    client = rng.choice(CLIENTS)
+    activity = rng.choice(EARLY_WORK.activities).format(client=client)
+    return [_Block(minus(end, timedelta(minutes=minutes)), end, EARLY_WORK, activity, client)]

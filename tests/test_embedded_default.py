@@ -14,7 +14,10 @@ import threading
 import time
 import urllib.request
 from contextlib import contextmanager, suppress
+from datetime import datetime
+from datetime import time as dt_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -181,6 +184,11 @@ def test_bin_run_serves_the_app_runs_tasks_and_stops_cleanly(embedded, browser):
     assert page.title() == "Today · msp-ops"
     assert page.locator("h1").first.inner_text().startswith("Today")
     assert f"{username} · Founder" in page.locator(".topbar").inner_text()
+    # Not empty on the first visit: the demo founder's entries of today so far (none only in the
+    # first minutes after midnight in the demo organization's zone).
+    if datetime.now(ZoneInfo("America/Chicago")).time() >= dt_time(0, 20):
+        assert page.locator("#day-entries li.entry").count() > 0
+        assert page.locator(".empty-day").count() == 0
     # The tab stays open until after Ctrl-C (step 5), keeping its connections alive.
 
     # 3. The embedded broker delivers a task from another process to bin/run's worker.

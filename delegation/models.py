@@ -7,11 +7,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
+from audits.models import NAIVE_TIME_MESSAGE
+from msp_ops.lib.weeks import elapsed
 from msp_ops.orgs.scoping import OrgScopedModel, OrgScopedQuerySet
 
 UNCATEGORIZED = "Uncategorized"  # a ticket category left empty (SPEC 1)
@@ -285,6 +289,11 @@ class Interruption(OrgScopedModel):
     def __str__(self) -> str:
         return f"{self.get_channel_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
+    def clean(self) -> None:
+        # A naive time names no instant (the drill and out-of-window flags read it in UTC).
+        if isinstance(self.occurred_at, datetime) and timezone.is_naive(self.occurred_at):
+            raise ValidationError({"occurred_at": NAIVE_TIME_MESSAGE})
+
     @property
     def needs_follow_up(self) -> bool:
         """SPEC 1: a drill's review is complete when each has a follow-up or is owner-level."""
@@ -317,6 +326,20 @@ class Drill(OrgScopedModel):
 
     def __str__(self) -> str:
         return f"Drill from {self.starts_at:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        """The check constraint in Python (``save_batch`` validates no constraint itself): a
+        refusal, not an IntegrityError at the write."""
+        errors = {}
+        for name in ("starts_at", "ends_at"):
+            value = getattr(self, name)
+            if isinstance(value, datetime) and timezone.is_naive(value):
+                errors[name] = NAIVE_TIME_MESSAGE
+        both = not errors and isinstance(self.starts_at, datetime) and isinstance(self.ends_at, datetime)
+        if both and elapsed(self.starts_at, self.ends_at) <= timedelta(0):
+            errors["ends_at"] = "A drill must end after it starts."
+        if errors:
+            raise ValidationError(errors)
 
     def status_at(self, now: datetime) -> DrillStatus:
         if self.completed_at is not None:
@@ -370,3 +393,8 @@ class TimeBlock(OrgScopedModel):
     def __str__(self) -> str:
         span = f"{self.start_time:%H:%M}-{self.end_time:%H:%M}"
         return f"{self.get_kind_display()} {self.get_weekday_display()} {span}"
+
+    def clean(self) -> None:
+        """The check constraint in Python (``save_batch`` validates no constraint itself)."""
+        if self.start_time is not None and self.end_time is not None and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": "A block must end after it starts."})

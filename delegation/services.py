@@ -81,6 +81,9 @@ def update_escalation_map(*, org: Organization, levels: dict[str, dict[str, Any]
     """Changes the criteria and limits of the levels given; the others stay."""
     create_escalation_map(org=org)  # an organization older than the map gets its three levels
     steps = {step.level: step for step in EscalationStep.objects.for_org(org).select_for_update()}
+    if unknown := sorted(set(levels) - set(steps)):
+        message = f"Unknown escalation level(s): {', '.join(unknown)}; the levels are L1, L2, owner_only."
+        raise ValidationError({"level": message})
     for level, values in levels.items():
         step = steps[level]
         for name, value in values.items():
@@ -113,7 +116,9 @@ def save_delegations(
         _check_delegation_refs(batch)
         for index, delegation in batch.found():
             stored = batch.replaced.get(index)
-            _check_status(batch, index, delegation, stored["status"] if stored else None, today)
+            before = stored["status"] if stored else None
+            if _check_checklist(batch, index, delegation, before):
+                _check_status(batch, index, delegation, before, today)
 
     return save_batch(
         org=org,
@@ -155,6 +160,32 @@ def _check_delegation_refs(batch: Batch[Delegation]) -> None:
             batch.add(index, "delegate", "Unknown delegate.")
 
 
+def _check_checklist(batch: Batch, index: int, delegation: Delegation, before: str | None) -> bool:
+    """The definition of done is a list of ``{"text": str, "done": bool}`` (SPEC 4), and a
+    handed-off delegation keeps at least one item (emptied, it would reach done unchecked)."""
+    items = delegation.definition_of_done
+    if items is None:
+        items = delegation.definition_of_done = []
+    if not isinstance(items, list) or not all(
+        isinstance(item, dict)
+        and isinstance(item.get("text"), str)
+        and item["text"].strip()
+        and isinstance(item.get("done", False), bool)
+        for item in items
+    ):
+        batch.add(
+            index,
+            "definition_of_done",
+            "Each definition-of-done item needs a non-empty text and done true or false.",
+        )
+        return False
+    if not items and delegation.status == before == DelegationStatus.HANDED_OFF:
+        batch.add(
+            index, "definition_of_done", "A handed-off delegation keeps at least one definition-of-done item."
+        )
+    return True
+
+
 def _check_status(batch: Batch, index: int, delegation: Delegation, before: str | None, today: date) -> None:
     status = delegation.status
     start = before or DelegationStatus.CANDIDATE
@@ -173,6 +204,9 @@ def _check_status(batch: Batch, index: int, delegation: Delegation, before: str 
             )
         return
     items = delegation.definition_of_done or []
+    if status == DelegationStatus.HANDED_OFF and status == before and delegation.delegate_id is None:
+        # The database refuses it too (handed_off_delegation_has_delegate): say why instead.
+        batch.add(index, "delegate", "A handed-off delegation keeps a delegate: choose who has it now.")
     if status == DelegationStatus.HANDED_OFF and status != before:
         if delegation.delegate_id is None:
             batch.add(index, "status", "Choose a delegate before handing this off.")
@@ -264,6 +298,9 @@ def save_runbooks(
                 **{name: getattr(before, name) for name in _RUNBOOK_VERSION_FIELDS},
             )
             runbook.revision, runbook.updated_at, runbook.updated_by = before.revision + 1, now, user
+        else:  # nothing changed: no revision, and the caller's copy cannot reset these
+            runbook.revision, runbook.updated_at = before.revision, before.updated_at
+            runbook.updated_by_id = before.updated_by_id
         runbook.save()
         saved.append(Saved(runbook, False))
     return saved
@@ -298,6 +335,10 @@ def save_interruptions(
 
 def _interruption_rules(batch: Batch[Interruption]) -> None:
     check_members(batch, "logged_by")
+    for index, stored in batch.replaced.items():
+        if batch.items[index].pk is None:
+            # A replay keeps who logged it (kept_on_replay): the object answered says so too.
+            batch.items[index].logged_by_id = stored["logged_by_id"]
     wanted = {i.runbook_id for i in batch.items} - {None}
     runbooks = set(
         Runbook.objects.for_org(batch.org).filter(pk__in=wanted).values_list("pk", flat=True)
@@ -352,8 +393,26 @@ def save_drills(*, org: Organization, drills: Sequence[Drill]) -> list[Saved[Dri
     """Stores drills (default length 3 days); drills of one organization never overlap."""
     for drill in drills:
         if drill.starts_at is not None and drill.ends_at is None:
-            drill.ends_at = weeks.plus(drill.starts_at, DRILL_DEFAULT_LENGTH)
+            drill.ends_at = default_drill_end(drill.starts_at, org.tz)
     return save_batch(org=org, items=drills, rules=_drill_rules, noun="drill")
+
+
+def default_drill_end(starts_at: datetime, tz) -> datetime:
+    """Three local days after the start, at the same wall-clock time (SPEC 1 "default 3 days").
+
+    The choice: the founder tells the team "offline from Friday 9:00 to Monday 9:00", so a
+    drill across a DST change ends at 9:00 too (71 or 73 real hours), not at 8:00 or 10:00 as
+    72 real hours (``weeks.plus``) would. When that wall-clock time does not exist on the last
+    day (the spring-forward gap), the drill lasts 72 real hours instead. A naive start is left
+    to ``Drill.clean`` to refuse.
+    """
+    if not isinstance(starts_at, datetime) or starts_at.utcoffset() is None:
+        return starts_at + DRILL_DEFAULT_LENGTH if isinstance(starts_at, datetime) else None
+    local = weeks.to_local(starts_at, tz)
+    try:
+        return weeks.local_moment(local.date() + DRILL_DEFAULT_LENGTH, local.time(), tz, fold=local.fold)
+    except weeks.NonexistentLocalTime:
+        return weeks.plus(local, DRILL_DEFAULT_LENGTH)
 
 
 def _drill_rules(batch: Batch[Drill]) -> None:

@@ -135,7 +135,7 @@ class Supervisor:
         screen = os.dup(sys.stdout.fileno())
         stamp = datetime.now().astimezone().isoformat(timespec="seconds")
         for service in self.services:
-            env = dict(os.environ)
+            env = dict(os.environ, PYTHONUNBUFFERED="1")  # each line in its log at once, for tail -f
             if service.key == "web":
                 env.update(MSP_OPS_SCREEN_FD=str(screen), MSP_OPS_WEB_LOG=shown(service.log))
             with service.log.open("a") as log:

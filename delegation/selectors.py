@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import BooleanField, Case, Count, Exists, Min, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import ExtractIsoWeekDay, Lower, TruncTime
+from django.db.models.functions import Coalesce, ExtractIsoWeekDay, Lower, TruncTime
 from django.utils import timezone
 
 from audits.models import Handling
@@ -180,7 +180,29 @@ def _escalation_blocks(org: Organization):
     )
 
 
+def has_escalation_windows(org: Organization) -> bool:
+    """Whether the founders have an ``owner_escalations`` block (without one nothing is flagged)."""
+    return _escalation_blocks(org).exists()
+
+
 # --- drills -------------------------------------------------------------------------------
+
+
+def drills_with_counts(org: Organization):
+    """The org's drills, newest first, each with ``interruption_count`` (interruptions inside its
+    window), in one query."""
+    inside = (
+        Interruption.objects.filter(
+            organization=OuterRef("organization"),
+            occurred_at__gte=OuterRef("starts_at"),
+            occurred_at__lt=OuterRef("ends_at"),
+        )
+        .order_by()
+        .values("organization")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Drill.objects.for_org(org).annotate(interruption_count=Coalesce(Subquery(inside), 0))
 
 
 def drill_interruptions(drill: Drill) -> list[Interruption]:

@@ -8,6 +8,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from audits.models import Category, TimeAudit, TimeEntry
+from delegation.models import BlockKind, Channel, Drill, Interruption, TimeBlock
 from msp_ops.orgs.models import Membership, Organization, Role
 from msp_ops.orgs.services import create_organization
 
@@ -74,3 +75,53 @@ class TimeAuditFactory(factory.django.DjangoModelFactory):
         lambda o: MembershipFactory(organization=o.organization, role=Role.FOUNDER).user
     )
     start_date = factory.Faker("date_object")
+
+
+# --- delegation: interruptions, drills, time blocks -------------------------------------------
+
+
+def _founder_of(org):
+    return MembershipFactory(organization=org, role=Role.FOUNDER).user
+
+
+class InterruptionFactory(factory.django.DjangoModelFactory):
+    """A call about a ticket, logged by a founder of the same org."""
+
+    class Meta:
+        model = Interruption
+
+    organization = factory.SubFactory(OrganizationFactory)
+    occurred_at = factory.Sequence(lambda n: datetime(2025, 3, 3, 15, tzinfo=UTC) + timedelta(minutes=7 * n))
+    channel = Channel.CALL
+    about_ticket = True
+    ticket_ref = factory.Sequence(lambda n: f"{48000 + n}")
+    client = "Acme Dental"
+    category = "VPN"
+    requested_by = "Tess"
+    logged_by = factory.LazyAttribute(lambda o: _founder_of(o.organization))
+
+
+class DrillFactory(factory.django.DjangoModelFactory):
+    """Three-day drills a month apart (drills of one org never overlap)."""
+
+    class Meta:
+        model = Drill
+
+    organization = factory.SubFactory(OrganizationFactory)
+    starts_at = factory.Sequence(lambda n: datetime(2025, 1, 6, 15, tzinfo=UTC) + timedelta(days=30 * n))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(days=3))
+
+
+class TimeBlockFactory(factory.django.DjangoModelFactory):
+    """An owner-escalations block of a founder of the same org (a new founder each time, so
+    blocks never overlap unless a test gives the member)."""
+
+    class Meta:
+        model = TimeBlock
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.LazyAttribute(lambda o: _founder_of(o.organization))
+    kind = BlockKind.OWNER_ESCALATIONS
+    weekday = 1
+    start_time = datetime(2025, 1, 1, 13, 0).time()  # 13:00-14:00 local
+    end_time = datetime(2025, 1, 1, 14, 0).time()

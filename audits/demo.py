@@ -393,7 +393,7 @@ def audit_monday(org: Organization, on: date | None = None) -> date:
 
 def seed_time_audit(org: Organization) -> str | None:
     """Adds the founder's finished audit, 12 weeks of entries up to yesterday for founder, manager
-    and tech, and (``seed_today``) the founder's entries of today so far."""
+    and tech (the founder's entries of today come from ``seed_today``, run on every seed_demo)."""
     members = {
         m.user.username: m.user
         for m in Membership.objects.for_org(org)
@@ -427,13 +427,10 @@ def seed_time_audit(org: Organization) -> str | None:
                 total += len(batch)
     start_time_audit(org=org, user=members["founder"], start_date=last_audit_monday)
     first_day = local_midnight(first_monday, org.tz).date()
-    notes = [
+    return (
         f"Time audit: founder's finished 7-day audit from {last_audit_monday}; "
         f"{total} time entries since {first_day} for {', '.join(sorted(members))}."
-    ]
-    if today_note := seed_today(org):
-        notes.append(today_note)
-    return "\n".join(notes)
+    )
 
 
 # Before the working day starts: one short check of what came in overnight.

@@ -14,7 +14,17 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from audits.models import MAX_ACTIVITY_LENGTH, Category, CategoryKind, Handling, Source, Tag, TimeEntry
+from audits.models import (
+    ENTRY_FIELDS,
+    MAX_ACTIVITY_LENGTH,
+    Category,
+    CategoryKind,
+    Handling,
+    Source,
+    Tag,
+    TimeEntry,
+    entry_values,
+)
 from audits.quickadd import QuickAdd, QuickAddError, parse_quick_add, parse_timer_line
 from msp_ops.lib import weeks
 
@@ -68,19 +78,13 @@ class EntryForm(forms.Form):
             self.by_slug[entry.category.slug] = entry.category
         if entry is not None and "initial" not in kwargs:
             start, end = weeks.to_local(entry.started_at, tz), weeks.to_local(entry.ended_at, tz)
+            values = entry_values(entry, tz, [name for name in self.base_fields if name in ENTRY_FIELDS])
             kwargs["initial"] = {
                 "date": start.date(),
                 "start": start.time().replace(second=0, microsecond=0),
                 "end": end.time().replace(second=0, microsecond=0),
-                "activity": entry.activity,
-                "category": entry.category.slug,
-                "tags": entry.tags,
-                "handling": entry.handling,
-                "urgent": entry.urgent,
-                "important": entry.important,
-                "client": entry.client,
-                "ticket_ref": entry.ticket_ref,
-                "notes": entry.notes,
+                # The entry's fields the form shows as they are (ENTRY_FIELDS).
+                **{name: values[name] for name in self.base_fields if name in values},
             }
         if entry is not None:
             kwargs.setdefault("auto_id", f"id_e{entry.pk}_%s")  # unique ids beside the add form

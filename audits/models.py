@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Self
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -213,6 +213,49 @@ class TimeEntry(OrgScopedModel):
             errors["activity"] = f"Say what you did (1 to {MAX_ACTIVITY_LENGTH} characters)."
         if errors:
             raise ValidationError(errors)
+
+
+# A time entry's fields as clients name them (SPEC 4), in the API's order; the API, the CSV
+# layout and the entry form read them from here, and their values from ``entry_values``.
+ENTRY_FIELDS: tuple[str, ...] = (
+    "id",
+    "user",
+    "started_at",
+    "ended_at",
+    "activity",
+    "category",
+    "tags",
+    "handling",
+    "urgent",
+    "important",
+    "client",
+    "ticket_ref",
+    "notes",
+    "external_id",
+    "source",
+    "duration_hours",
+)
+
+
+def entry_values(entry: TimeEntry, tz, fields: Iterable[str] = ENTRY_FIELDS) -> dict[str, Any]:
+    """Each of ``fields`` (of ``ENTRY_FIELDS``) as clients see it: the member's username, the
+    category's slug, the tag list, times in the organization's zone with their offset."""
+    return {name: _ENTRY_VALUE[name](entry, tz) for name in fields}
+
+
+_ENTRY_VALUE: dict[str, Any] = {
+    "id": lambda entry, tz: entry.pk,
+    "user": lambda entry, tz: entry.user.get_username(),
+    "started_at": lambda entry, tz: entry.started_at.astimezone(tz).isoformat(),
+    "ended_at": lambda entry, tz: entry.ended_at.astimezone(tz).isoformat(),
+    "category": lambda entry, tz: entry.category.slug,
+    "tags": lambda entry, tz: entry.tags,
+    "duration_hours": lambda entry, tz: float(entry.duration_hours),
+} | {
+    name: (lambda entry, tz, name=name: getattr(entry, name))
+    for name in ENTRY_FIELDS
+    if name not in ("id", "user", "started_at", "ended_at", "category", "tags", "duration_hours")
+}
 
 
 class TimeAudit(OrgScopedModel):

@@ -88,8 +88,9 @@ class Delegation(OrgScopedModel):
     """A "delegation win": a category of the founder's work handed to a delegate."""
 
     title = models.CharField(max_length=200)
-    category = models.ForeignKey("audits.Category", models.PROTECT, related_name="delegations")
-    delegate = models.ForeignKey(Delegate, models.PROTECT, null=True, blank=True, related_name="delegations")
+    # RESTRICT, not PROTECT: an organization deleted takes its categories and delegations along.
+    category = models.ForeignKey("audits.Category", models.RESTRICT, related_name="delegations")
+    delegate = models.ForeignKey(Delegate, models.RESTRICT, null=True, blank=True, related_name="delegations")
     status = models.CharField(
         max_length=20, choices=DelegationStatus.choices, default=DelegationStatus.CANDIDATE
     )

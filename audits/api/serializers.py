@@ -7,7 +7,6 @@ rows (``to_representation``): a page of 1000 entries or a batch of 500 answers f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -22,38 +21,19 @@ from audits.models import (
     Tag,
     TimeAudit,
     TimeEntry,
+    entry_values,
 )
 from msp_ops.api.serializers import (
     AwareDateTimeField,
     BoundedDateField,
     StrictBooleanField,
     StrictSerializer,
+    lookup_values,
     members_by_username,
     resolve_member,
 )
 
 TAG_NAMES = ", ".join(TAG_FIELDS)
-
-# (organization id, slug) -> category id. A category keeps its slug and the app never
-# deletes one (it archives, which the service checks on every write), so the pair does not
-# change and a single POST saves the lookup query. Should an admin delete a category and
-# create another with its slug, the service answers "Unknown category." once and the
-# process forgets the organization's pairs (forget_category_ids).
-_CATEGORY_IDS: dict[tuple[int, str], int] = {}
-
-
-def forget_category_ids(org) -> None:
-    for key in [key for key in _CATEGORY_IDS if key[0] == org.pk]:
-        _CATEGORY_IDS.pop(key, None)
-
-
-def category_ids(org, slugs: set[str]) -> dict[str, int]:
-    """Slug -> id of the organization's categories named (one query for the ones not seen yet)."""
-    found = {slug: _CATEGORY_IDS[(org.pk, slug)] for slug in slugs if (org.pk, slug) in _CATEGORY_IDS}
-    if missing := slugs - found.keys():
-        for slug, pk in Category.objects.for_org(org).filter(slug__in=missing).values_list("slug", "pk"):
-            _CATEGORY_IDS[(org.pk, slug)] = found[slug] = pk
-    return found
 
 
 class TagListField(serializers.ListField):
@@ -104,15 +84,13 @@ class TimeEntrySerializer(StrictSerializer):
 
     @classmethod
     def batch_context(cls, items: list[Any], request) -> dict[str, Any]:
-        slugs = {
-            item["category"]
-            for item in items
-            if isinstance(item, Mapping) and isinstance(item.get("category"), str)
-        }
-        slugs.add(DEFAULT_CATEGORY_SLUG)
+        # One indexed query for the slugs named (and the default): no cache to keep current.
+        slugs = lookup_values(items, "category") | {DEFAULT_CATEGORY_SLUG}
         return {
             "members": members_by_username(request, items),
-            "categories": category_ids(request.org, slugs),
+            "categories": dict(
+                Category.objects.for_org(request.org).filter(slug__in=slugs).values_list("slug", "pk")
+            ),
         }
 
     def validate_user(self, value: str):
@@ -155,25 +133,7 @@ class TimeEntrySerializer(StrictSerializer):
         return instance
 
     def to_representation(self, entry: TimeEntry) -> dict[str, Any]:
-        tz = self.context["tz"]
-        return {
-            "id": entry.pk,
-            "user": entry.user.get_username(),
-            "started_at": entry.started_at.astimezone(tz).isoformat(),
-            "ended_at": entry.ended_at.astimezone(tz).isoformat(),
-            "activity": entry.activity,
-            "category": entry.category.slug,
-            "tags": entry.tags,
-            "handling": entry.handling,
-            "urgent": entry.urgent,
-            "important": entry.important,
-            "client": entry.client,
-            "ticket_ref": entry.ticket_ref,
-            "notes": entry.notes,
-            "external_id": entry.external_id,
-            "source": entry.source,
-            "duration_hours": float(entry.duration_hours),
-        }
+        return entry_values(entry, self.context["tz"])
 
 
 class AuditSerializer(StrictSerializer):

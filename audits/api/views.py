@@ -10,12 +10,11 @@ from audits.api.serializers import (
     AuditReportSerializer,
     AuditSerializer,
     TimeEntrySerializer,
-    forget_category_ids,
 )
 from audits.filters import TimeAuditFilter, TimeEntryFilter
 from audits.models import TimeAudit, TimeEntry
 from audits.selectors import audit_report
-from audits.services import BatchValidationError, delete_time_entry, save_time_entries, start_time_audits
+from audits.services import delete_time_entry, save_time_entries, start_time_audits
 from msp_ops.api.viewsets import EditableMixin, OrgScopedViewSet, Saved
 from msp_ops.orgs.roles import READ_TIME, WRITE_AUDITS, WRITE_TIME_ENTRIES
 
@@ -40,12 +39,7 @@ class TimeEntryViewSet(EditableMixin, OrgScopedViewSet):
     only = (*(field.name for field in TimeEntry._meta.concrete_fields), "user__username", "category__slug")
 
     def save_items(self, items: list[TimeEntry]) -> list[Saved]:
-        try:
-            saved = save_time_entries(org=self.request.org, entries=items, owner=self.own_rows_only())
-        except BatchValidationError as error:
-            if any("category" in errors for errors in error.item_errors):
-                forget_category_ids(self.request.org)
-            raise
+        saved = save_time_entries(org=self.request.org, entries=items, owner=self.own_rows_only())
         return [(entry.entry, entry.created) for entry in saved]
 
     def delete_item(self, item: TimeEntry) -> None:

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import csv
 from datetime import date
-from typing import TextIO
+from typing import Any, TextIO
 
 from django.contrib.auth.models import AbstractBaseUser
 
 from audits.csvio.reading import OUR_COLUMNS
-from audits.models import Category, TimeEntry
+from audits.models import Category, TimeEntry, entry_values
 from msp_ops.lib.weeks import day_bounds, local_midnight
 from msp_ops.orgs.models import Organization
 
 # --- export ---------------------------------------------------------------------------
 
 
-def _bool_text(value: bool | None) -> str:
-    return "" if value is None else ("true" if value else "false")
+def _cell(value: Any) -> str:
+    """A field's value as our layout writes it: tags joined by ';', booleans true/false, null empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(value)
+    return str(value)
 
 
 def export_queryset(
@@ -48,24 +55,7 @@ def write_entries_csv(*, org: Organization, out: TextIO, **filters) -> int:
     writer.writerow(OUR_COLUMNS)
     count = 0
     for entry in export_queryset(org=org, **filters).iterator(chunk_size=2000):
-        writer.writerow(
-            [
-                entry.pk,
-                entry.external_id or "",
-                entry.user.get_username(),
-                entry.started_at.astimezone(tz).isoformat(),
-                entry.ended_at.astimezone(tz).isoformat(),
-                entry.activity,
-                entry.category.slug,
-                ";".join(entry.tags),
-                entry.handling,
-                _bool_text(entry.urgent),
-                _bool_text(entry.important),
-                entry.client,
-                entry.ticket_ref,
-                entry.notes,
-                entry.source,
-            ]
-        )
+        values = entry_values(entry, tz)
+        writer.writerow([_cell(values[column]) for column in OUR_COLUMNS])
         count += 1
     return count

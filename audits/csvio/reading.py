@@ -7,25 +7,17 @@ import io
 from collections.abc import Iterable
 from enum import StrEnum
 
+from audits.models import ENTRY_FIELDS
+
 MAX_ROWS = 5000
 MAX_BYTES = 5 * 1024 * 1024
 
+# The entry's fields (audits.models.ENTRY_FIELDS), external_id next to id (a file is matched
+# to stored entries by them) and without the computed duration.
 OUR_COLUMNS = [
     "id",
     "external_id",
-    "user",
-    "started_at",
-    "ended_at",
-    "activity",
-    "category",
-    "tags",
-    "handling",
-    "urgent",
-    "important",
-    "client",
-    "ticket_ref",
-    "notes",
-    "source",
+    *(f for f in ENTRY_FIELDS if f not in ("id", "external_id", "duration_hours")),
 ]
 OUR_REQUIRED = ["started_at", "ended_at", "activity"]
 # Toggl Track and Clockify detailed exports share these (headers compared case-insensitively).

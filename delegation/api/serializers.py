@@ -36,6 +36,7 @@ from msp_ops.api.serializers import (
     JsonNumberField,
     StrictBooleanField,
     StrictSerializer,
+    lookup_values,
     members_by_username,
     resolve_member,
 )
@@ -187,10 +188,7 @@ class DelegationSerializer(_ModelShape):
 
     @classmethod
     def batch_context(cls, items: list[Any], request) -> dict[str, Any]:
-        slugs = {
-            i["category"] for i in items if isinstance(i, Mapping) and isinstance(i.get("category"), str)
-        }
-        slugs = {slug for slug in slugs if "\x00" not in slug}
+        slugs = lookup_values(items, "category")
         audits = {
             i["from_audit"] for i in items if isinstance(i, Mapping) and type(i.get("from_audit")) is int
         }

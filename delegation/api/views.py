@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -94,7 +94,7 @@ class _ManagedViewSet(EditableMixin, OrgScopedViewSet):
     def delete_item(self, item) -> None:
         try:
             services.delete_row(row=item)
-        except ProtectedError:
+        except (ProtectedError, RestrictedError):
             raise ValidationError(self.protected_message(item)) from None
 
     def protected_message(self, item) -> str:

@@ -21,9 +21,20 @@ ERROR_COMPONENTS = {
         "type": "object",
         "description": (
             "DRF's validation body: each refused field (or `non_field_errors`) with its messages, "
-            'e.g. `{"started_at": ["Give the time with a UTC offset, e.g. 2025-03-03T09:00:00-06:00."]}`.'
+            'e.g. `{"started_at": ["Give the time with a UTC offset, e.g. 2025-03-03T09:00:00-06:00."]}`. '
+            "A nested object's errors nest the same way (a list of items: one object per item)."
         ),
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        "additionalProperties": {
+            "anyOf": [
+                {
+                    "type": "array",
+                    "items": {
+                        "anyOf": [{"type": "string"}, {"$ref": f"#/components/schemas/{FIELD_ERRORS}"}]
+                    },
+                },
+                {"$ref": f"#/components/schemas/{FIELD_ERRORS}"},
+            ]
+        },
     },
     DETAIL: {
         "type": "object",

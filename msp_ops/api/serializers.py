@@ -208,13 +208,24 @@ def _fast_check(field: serializers.Field):
     return fallback
 
 
+def lookup_values(items: list[Any], field: str) -> set[str]:
+    """The texts a batch gives for ``field`` that can be looked up before validation: PostgreSQL
+    refuses a NUL byte even in a query, so such a value finds nothing here and its field's
+    own validation words the refusal ("Null characters are not allowed.")."""
+    return {
+        value
+        for item in items
+        if isinstance(item, Mapping) and isinstance(value := item.get(field), str) and "\x00" not in value
+    }
+
+
 def members_by_username(request, items: list[Any], field: str = "user") -> dict[str, Any]:
     """Members of the request's organization named by ``field`` in a batch (one query).
 
     The key's own user is always there (no query when the batch names nobody else). A
     username outside the organization is simply missing: "Unknown user", nothing revealed.
     """
-    names = {item[field] for item in items if isinstance(item, Mapping) and isinstance(item.get(field), str)}
+    names = lookup_values(items, field)
     names.discard(request.user.get_username())
     members = {request.user.get_username(): request.user}
     if names:

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from audits.models import (
+    ENDS_BEFORE_START,
     ENTRY_FIELDS,
     MAX_ACTIVITY_LENGTH,
     Category,
@@ -100,7 +101,7 @@ class EntryForm(forms.Form):
         day, start, end = data.get("date"), data.get("start"), data.get("end")
         if day and start and end:
             if start == end:
-                self.add_error("end", "The entry must end after it starts.")
+                self.add_error("end", ENDS_BEFORE_START)
             end_day = day if end > start else day + timedelta(days=1)
             started_at = self._moment("start", day, start)
             ended_at = self._moment("end", end_day, end, after=started_at)

@@ -15,12 +15,13 @@ from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F,
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
-from msp_ops.lib.weeks import elapsed, hours_between
+from msp_ops.lib.weeks import NAIVE_TIME_MESSAGE, elapsed, hours_between
 from msp_ops.orgs.scoping import OrgScopedModel, OrgScopedQuerySet
 
 MAX_ENTRY_DURATION = timedelta(hours=24)
 MAX_ACTIVITY_LENGTH = 500
-NAIVE_TIME_MESSAGE = "Give the time with a UTC offset, e.g. 2025-03-03T09:00:00-06:00."
+ENDS_BEFORE_START = "The entry must end after it starts."
+TOO_LONG = "An entry lasts at most 24 hours."
 
 
 class Tag(models.TextChoices):
@@ -206,9 +207,9 @@ class TimeEntry(OrgScopedModel):
             # Through UTC: same-zone datetimes subtract as wall-clock time (25 h look like 24).
             length = elapsed(self.started_at, self.ended_at)
             if length <= timedelta(0):
-                errors["ended_at"] = "The entry must end after it starts."
+                errors["ended_at"] = ENDS_BEFORE_START
             elif length > MAX_ENTRY_DURATION:
-                errors["ended_at"] = "An entry lasts at most 24 hours."
+                errors["ended_at"] = TOO_LONG
         if self.activity and not self.activity.strip():
             errors["activity"] = f"Say what you did (1 to {MAX_ACTIVITY_LENGTH} characters)."
         if errors:

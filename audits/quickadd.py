@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from audits.models import MAX_ACTIVITY_LENGTH, MAX_ENTRY_DURATION, Handling, Tag
+from audits.models import ENDS_BEFORE_START, MAX_ACTIVITY_LENGTH, MAX_ENTRY_DURATION, TOO_LONG, Handling, Tag
 from msp_ops.lib import weeks
 
 START_HINT = "Start with a time range like 9:00-9:45 or a duration like 45m."
@@ -91,9 +91,9 @@ def parse_quick_add(
     started_at, ended_at, rest = _when(line, day=day, tz=tz, now=now, last_end=last_end)
     length = weeks.elapsed(started_at, ended_at)
     if length <= timedelta(0):  # cannot happen with the rules above; never store one
-        raise QuickAddError("The entry must end after it starts.")
+        raise QuickAddError(ENDS_BEFORE_START)
     if length > MAX_ENTRY_DURATION:
-        raise QuickAddError("An entry lasts at most 24 hours.")
+        raise QuickAddError(TOO_LONG)
 
     result = QuickAdd(started_at=started_at, ended_at=ended_at, activity="")
     words = []

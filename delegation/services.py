@@ -139,6 +139,64 @@ def move_delegation(*, delegation: Delegation, status: str, today: date | None =
         raise ValidationError(error.item_errors[0]) from None
 
 
+def update_delegation(*, delegation: Delegation, today: date | None = None, **fields: Any) -> Delegation:
+    """Changes some fields of a stored delegation (the page's edit form), applied to the row as
+    stored now (locked), so a card moved meanwhile keeps its new status; the same rules as any
+    other change (refusal: ValidationError, nothing changed)."""
+    with transaction.atomic():
+        stored = Delegation.objects.select_for_update().get(pk=delegation.pk)
+        for name, value in fields.items():
+            setattr(stored, name, value)
+        try:
+            return save_delegations(org=delegation.organization, delegations=[stored], today=today)[0].obj
+        except BatchValidationError as error:
+            raise ValidationError(error.item_errors[0]) from None
+
+
+CHECKLIST_ITEM_LENGTH = 500
+CHECKLIST_ACTIONS = ("add", "check", "uncheck", "remove")
+
+
+def edit_checklist(
+    *, delegation: Delegation, action: str, text: str = "", index: int | None = None
+) -> Delegation:
+    """The definition of done edited in place: ``add`` an item with ``text``, or ``check``,
+    ``uncheck`` or ``remove`` the item at ``index`` (0-based), whose text must still be ``text``:
+    a checklist changed meanwhile in another tab is refused rather than the wrong item changed."""
+    text = _words(text)
+    with transaction.atomic():
+        stored = Delegation.objects.select_for_update().get(pk=delegation.pk)
+        items = [dict(item) for item in stored.definition_of_done or []]
+        if action == "add":
+            if not text:
+                raise ValidationError({"definition_of_done": "Write the item first."})
+            if len(text) > CHECKLIST_ITEM_LENGTH:
+                raise ValidationError(
+                    {"definition_of_done": f"An item has at most {CHECKLIST_ITEM_LENGTH} characters."}
+                )
+            items.append({"text": text, "done": False})
+        elif action in CHECKLIST_ACTIONS:
+            if index is None or not 0 <= index < len(items) or _words(items[index].get("text", "")) != text:
+                raise ValidationError(
+                    {"definition_of_done": "The checklist changed meanwhile: reload and try again."}
+                )
+            if action == "remove":
+                del items[index]
+            else:
+                items[index]["done"] = action == "check"
+        else:
+            raise ValidationError({"definition_of_done": f"Unknown checklist action '{action}'."})
+        stored.definition_of_done = items
+        try:
+            return save_delegations(org=delegation.organization, delegations=[stored])[0].obj
+        except BatchValidationError as error:
+            raise ValidationError(error.item_errors[0]) from None
+
+
+def _words(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def _check_delegation_refs(batch: Batch[Delegation]) -> None:
     """Category and delegate are the organization's (a query each for the batch)."""
     category_ids = {d.category_id for d in batch.items} - {None}

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from audits.models import Category, TimeAudit, TimeEntry
-from delegation.models import BlockKind, Channel, Drill, Interruption, TimeBlock
+from delegation.models import (
+    BlockKind,
+    Channel,
+    Delegate,
+    DelegateKind,
+    Delegation,
+    DelegationStatus,
+    Drill,
+    Interruption,
+    Runbook,
+    TimeBlock,
+)
 from msp_ops.orgs.models import Membership, Organization, Role
 from msp_ops.orgs.services import create_organization
 
@@ -75,6 +88,46 @@ class TimeAuditFactory(factory.django.DjangoModelFactory):
         lambda o: MembershipFactory(organization=o.organization, role=Role.FOUNDER).user
     )
     start_date = factory.Faker("date_object")
+
+
+# --- delegation: delegates, delegations, runbooks -------------------------------------------
+
+
+class DelegateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Delegate
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Delegate {n}")
+    kind = DelegateKind.TECHNICIAN
+
+
+class DelegationFactory(factory.django.DjangoModelFactory):
+    """A candidate in the org's ``tickets`` category, with a delegate of the same org."""
+
+    class Meta:
+        model = Delegation
+
+    organization = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Hand off password resets #{n}")
+    category = factory.LazyAttribute(
+        lambda o: Category.objects.get(organization=o.organization, slug="tickets")
+    )
+    delegate = factory.SubFactory(DelegateFactory, organization=factory.SelfAttribute("..organization"))
+    status = DelegationStatus.CANDIDATE
+    definition_of_done = factory.LazyFunction(lambda: [{"text": "Runbook written", "done": False}])
+    expected_hours_per_week = Decimal("2.00")
+
+
+class RunbookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Runbook
+
+    organization = factory.SubFactory(OrganizationFactory)
+    ticket_category = factory.Sequence(lambda n: f"Category {n}")
+    title = factory.LazyAttribute(lambda o: f"{o.ticket_category} triage")
+    first_checks = "Is the client's internet up?"
+    updated_at = factory.LazyFunction(timezone.now)
 
 
 # --- delegation: interruptions, drills, time blocks -------------------------------------------

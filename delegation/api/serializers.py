@@ -376,13 +376,6 @@ class DrillSerializer(_ModelShape):
     status = serializers.ChoiceField(choices=DrillStatus.choices, read_only=True)
     completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        starts = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
-        ends = attrs.get("ends_at", getattr(self.instance, "ends_at", None))
-        if starts is not None and ends is not None and weeks.elapsed(starts, ends).total_seconds() <= 0:
-            raise serializers.ValidationError({"ends_at": ["The drill must end after it starts."]})
-        return attrs
-
     def new_object(self) -> Drill:
         return Drill(organization=self.context["org"])
 
@@ -416,13 +409,6 @@ class TimeBlockSerializer(_ModelShape):
 
     def validate_user(self, value: str):
         return resolve_member(self.context, value)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start = attrs.get("start_time", getattr(self.instance, "start_time", None))
-        end = attrs.get("end_time", getattr(self.instance, "end_time", None))
-        if start is not None and end is not None and end <= start:
-            raise serializers.ValidationError({"end_time": ["The block must end after it starts."]})
-        return attrs
 
     def new_object(self) -> TimeBlock:
         return TimeBlock(organization=self.context["org"], user=self.context["request"].user)

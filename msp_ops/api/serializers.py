@@ -19,7 +19,8 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-NAIVE_TIME_MESSAGE = "Give the time with a UTC offset, e.g. 2025-03-03T09:00:00-06:00."
+from msp_ops.lib.weeks import NAIVE_TIME_MESSAGE
+
 BAD_TIME_MESSAGE = "Not an ISO 8601 timestamp; give e.g. 2025-03-03T09:00:00-06:00 (with a UTC offset)."
 # Far beyond any time a member logs; keeps every zone conversion and date sum in range.
 FIRST_YEAR, LAST_YEAR = 1900, 2999

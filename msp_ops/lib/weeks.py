@@ -22,6 +22,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 MICROSECONDS_PER_HOUR = Decimal(3_600_000_000)
+# A time given without its UTC offset names no instant (SPEC 4: a naive timestamp is a 400).
+NAIVE_TIME_MESSAGE = "Give the time with a UTC offset, e.g. 2025-03-03T09:00:00-06:00."
 TWO_PLACES = Decimal("0.01")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ZERO = timedelta(0)

@@ -366,5 +366,5 @@ def test_time_blocks_of_one_member_on_one_weekday_never_overlap(api, founder):
         "start_time": [f"Overlaps block #{first.json()['id']}: Owner escalations Monday 11:00-12:00."]
     }
     assert touching.status_code == 201
-    assert backwards.json() == {"end_time": ["The block must end after it starts."]}
+    assert backwards.json() == {"end_time": ["A block must end after it starts."]}
     assert TimeBlock.objects.count() == 2

@@ -6,15 +6,19 @@ without touching this test; the API has its own walk, of the router, in tests/ap
 
 from __future__ import annotations
 
+import inspect
 from datetime import date
 
+import factory
 import pytest
 from django.apps import apps
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
-from msp_ops.orgs.models import ApiToken
+from audits.models import TimeAudit, TimeEntry
+from msp_ops.orgs.models import ApiToken, Membership
 from msp_ops.orgs.services import issue_api_token
+from tests import factories
 from tests.factories import TimeAuditFactory, TimeEntryFactory
 
 SKIPPED_NAMESPACES = {"admin"}
@@ -57,6 +61,21 @@ def _org_scoped_pks(org) -> set[int]:
     return pks
 
 
+def _org_factories() -> list[type[factory.django.DjangoModelFactory]]:
+    """The factories of org-scoped models in tests/factories.py, but those built above."""
+    found = []
+    for _, made in inspect.getmembers(factories, inspect.isclass):
+        model = getattr(getattr(made, "_meta", None), "model", None)
+        if (
+            issubclass(made, factory.django.DjangoModelFactory)
+            and model is not None
+            and model not in (TimeEntry, TimeAudit, Membership)
+            and any(f.name == "organization" for f in model._meta.get_fields())
+        ):
+            found.append(made)
+    return found
+
+
 @pytest.fixture
 def foreign_pks(org, other_org, founder, founder_membership, stranger, stranger_membership) -> list[int]:
     """Ids of rows of the other organization that are no row's id in ours (of any model)."""
@@ -66,6 +85,9 @@ def foreign_pks(org, other_org, founder, founder_membership, stranger, stranger_
     TimeAuditFactory(organization=other_org, user=stranger, start_date=date(2025, 3, 3))
     issue_api_token(membership=founder_membership)
     issue_api_token(membership=stranger_membership)
+    for made in _org_factories():  # a row of every other factory's model in each organization
+        made(organization=org)
+        made(organization=other_org)
     pks = sorted(_org_scoped_pks(other_org) - _org_scoped_pks(org))
     assert pks
     return pks

@@ -14,8 +14,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from audits.models import NAIVE_TIME_MESSAGE
-from msp_ops.lib.weeks import elapsed
+from msp_ops.lib.weeks import NAIVE_TIME_MESSAGE, elapsed
 from msp_ops.orgs.scoping import OrgScopedModel, OrgScopedQuerySet
 
 UNCATEGORIZED = "Uncategorized"  # a ticket category left empty (SPEC 1)

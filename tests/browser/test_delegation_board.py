@@ -138,3 +138,20 @@ def test_the_board_fits_a_phone(page, org, founder):
     card(page, moved).get_by_role("button", name="Plan").click()
     expect(column(page, "planned").locator(f"#delegation-{moved.pk}")).to_be_visible()
     assert page.evaluate(overflow) == 0
+
+
+def test_dragging_a_card_onto_a_column_moves_it_by_the_same_rules(page, org, founder):
+    delegation = DelegationFactory(organization=org, title="Backup checks", delegate=None)
+    log_in(page, "fran")
+    page.goto("/delegation/board/")
+    the_card = card(page, delegation)
+
+    the_card.drag_to(column(page, "done"))  # no button for this move: the server says why
+    expect(the_card.locator(".dcard-error")).to_have_text(
+        "A delegation cannot move from candidate to done; from candidate it moves to handed_off or planned."
+    )
+    expect(column(page, "candidate").locator(f"#delegation-{delegation.pk}")).to_be_visible()
+
+    the_card.drag_to(column(page, "planned"))
+    expect(column(page, "planned").locator(f"#delegation-{delegation.pk}")).to_be_visible()
+    assert Delegation.objects.get(pk=delegation.pk).status == "planned"

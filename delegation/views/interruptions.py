@@ -31,7 +31,7 @@ from delegation.views.common import UNPROCESSABLE, attach_errors, render_local, 
 from msp_ops.lib import weeks
 from msp_ops.lib.htmx import wants_partial
 from msp_ops.orgs.access import org_view, row_access
-from msp_ops.orgs.roles import READ_INTERRUPTIONS, WRITE_INTERRUPTIONS, Access
+from msp_ops.orgs.roles import READ_INTERRUPTIONS, WRITE_DELEGATION, WRITE_INTERRUPTIONS, Access
 
 # The event every page's list listens to (HX-Trigger): an interruption was logged or deleted.
 CHANGED = "interruptions-changed"
@@ -227,7 +227,10 @@ def row_response(request: HttpRequest, interruption: Interruption, *, status: in
         drill = Drill.objects.for_org(request.org).filter(pk=int(drill_pk)).first()
         if drill is not None:
             drill.organization = request.org
-            context.update(in_review=True, drill=drill, review=drill_review(drill), oob=True)
+            may_manage = row_access(request, WRITE_DELEGATION) is Access.ALL
+            context.update(
+                in_review=True, drill=drill, review=drill_review(drill), oob=True, may_manage=may_manage
+            )
     return render_local(request, "delegation/partials/follow_up_saved.html", context, status)
 
 

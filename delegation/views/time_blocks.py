@@ -99,9 +99,11 @@ def _grid(blocks: list[TimeBlock], markers: dict[int, list[tuple[Interruption, t
         mine = [b for b in blocks if b.weekday == weekday]
         for block in mine:
             top = percent(_minutes(block.start_time))
-            block.style = f"top: {top:.3f}%; height: {percent(_minutes(block.end_time)) - top:.3f}%"
+            height = percent(_minutes(block.end_time)) - top
+            # ``order``: a phone lists a day's blocks and interruptions in time order instead.
+            block.style = f"top: {top:.3f}%; height: {height:.3f}%; order: {_minutes(block.start_time)}"
         day_markers = [
-            Marker(i, at, f"top: {percent(_minutes(at)):.3f}%", i.flag_out_of_window)
+            Marker(i, at, f"top: {percent(_minutes(at)):.3f}%; order: {_minutes(at)}", i.flag_out_of_window)
             for i, at in markers.get(weekday, [])
         ]
         days.append(

@@ -51,6 +51,12 @@
     if (dialog.open && dialog.contains(event.detail.elt)) focusForm();
   });
 
+  // Closed: the next opening loads a fresh form (with the time of that moment), never the old one.
+  dialog.addEventListener("close", function () {
+    const body = document.getElementById("quick-log-body");
+    if (body) body.innerHTML = '<p class="muted">Loading…</p>';
+  });
+
   dialog.addEventListener("click", function (event) {
     if (event.target === dialog) dialog.close(); // a click on the backdrop
   });

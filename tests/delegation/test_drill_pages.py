@@ -270,6 +270,7 @@ def test_a_follow_up_in_the_review_updates_the_pending_count(founder_client, org
     assert 'id="drill-review-summary" hx-swap-oob="true"' in page
     assert "<strong>1</strong> of 2 interruptions still needs a follow-up or the owner-level mark." in page
     assert f'<input type="hidden" name="drill" value="{ended.pk}">' in page  # the row stays in the review
+    assert 'id="complete-drill"' in page
 
 
 def test_completing_with_pending_interruptions_is_refused(founder_client, ended):

@@ -64,7 +64,7 @@ def test_the_grid_places_blocks_by_time(founder_client, org, founder):
     for name in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"):
         assert f'aria-label="{name}"' in page
     # The grid shows 07:00-19:00 (12 h): 09:00 is 2/12 down, 1.5 h tall.
-    assert f'id="block-{morning.pk}" style="top: 16.667%; height: 12.500%"' in page
+    assert f'id="block-{morning.pk}" style="top: 16.667%; height: 12.500%; order: 540"' in page
     assert "Sales and retention" in page
     assert "09:00–10:30" in page
     assert "--grid-height: 36.00rem" in page
@@ -74,7 +74,7 @@ def test_the_grid_grows_for_early_blocks(founder_client, org, founder):
     early = block(org, founder, start=time(5, 30), end=time(6))
     page = body(founder_client.get(PLAN))
     # 05:00-19:00 (14 h): 05:30 is half an hour down.
-    assert f'id="block-{early.pk}" style="top: 3.571%; height: 3.571%"' in page
+    assert f'id="block-{early.pk}" style="top: 3.571%; height: 3.571%; order: 330"' in page
 
 
 def test_the_week_counts_interruptions_outside_the_owner_escalations_window(founder_client, org, founder):

@@ -351,6 +351,26 @@ def test_a_checklist_changed_meanwhile_is_refused(founder_client, org):
     assert row(delegation) == before
 
 
+def test_a_handed_off_delegation_keeps_its_last_item(founder_client, org, dana):
+    delegation = DelegationFactory(
+        organization=org, delegate=dana, status="handed_off", handoff_date=date(2025, 3, 3)
+    )
+    before = row(delegation)
+    response = checklist(founder_client, delegation, action="remove", index=0, text="Runbook written")
+    assert response.status_code == 422
+    assert "A handed-off delegation keeps at least one definition-of-done item." in response.content.decode()
+    assert row(delegation) == before
+
+
+def test_a_viewer_sees_the_checklist_but_cannot_change_it(viewer, org):
+    delegation = DelegationFactory(
+        organization=org, definition_of_done=[{"text": "NOC trained", "done": True}]
+    )
+    body = client_for(viewer).get(f"/delegation/delegations/{delegation.pk}/").content.decode()
+    assert 'NOC trained</span><span class="visually-hidden"> (done)</span>' in body
+    assert "check-toggle" not in body
+
+
 # --- create, edit, delete -----------------------------------------------------------------
 
 

@@ -169,3 +169,17 @@ def test_the_quick_log_and_the_weekly_plan_fit_a_phone(page, org, founder):
         page.get_by_text(f"Overlaps block #{block.pk}: Owner escalations Tuesday 13:00-14:00.")
     ).to_be_visible()
     assert TimeBlock.objects.count() == 1
+
+
+def test_a_refused_quick_log_shows_its_message_on_a_page_without_the_htmx_config(page, founder):
+    log_in(page, "fran")
+    page.goto("/audits/")  # the audit list: no htmx-config meta of its own
+    page.keyboard.press("i")
+    dialog = page.locator("#quick-log")
+    expect(dialog.locator("#ql_ticket_ref")).to_be_focused()
+    dialog.locator("#ql_date").fill("2025-03-09")
+    dialog.locator("#ql_time").fill("02:30")
+    dialog.get_by_role("button", name="Log interruption").click()
+    expect(dialog.get_by_text("2:30 does not exist on 2025-03-09 in America/Chicago")).to_be_visible()
+    expect(dialog.locator("#ql_time")).to_be_focused()
+    assert not Interruption.objects.exists()

@@ -464,3 +464,48 @@ def test_another_organizations_interruption_is_404(founder_client, other_org):
     foreign.refresh_from_db()
     assert foreign.follow_up == "none"
     assert f"T#{foreign.ticket_ref}" not in body(founder_client.get(LIST, {"week": "2025-03-03"}))
+
+
+# --- every page of interruptions, drills and the weekly plan, by role -----------------------
+
+PAGES = [LIST, LOG, "/delegation/drills/", "/delegation/time-blocks/"]
+# (role, page, status): view reads lists, drills and the plan; logging needs a role that logs
+# interruptions; a technician reads only its own interruptions and has no drill or plan pages.
+ACCESS = [
+    *[("founder", page, 200) for page in PAGES],
+    *[("manager", page, 200) for page in PAGES],
+    ("technician", LIST, 200),
+    ("technician", LOG, 200),
+    ("technician", "/delegation/drills/", 403),
+    ("technician", "/delegation/time-blocks/", 403),
+    ("viewer", LIST, 200),
+    ("viewer", LOG, 403),
+    ("viewer", "/delegation/drills/", 200),
+    ("viewer", "/delegation/time-blocks/", 200),
+]
+
+
+@pytest.mark.parametrize(("role", "url", "status"), ACCESS)
+def test_page_status_by_role(request, role, url, status):
+    assert client_for(request.getfixturevalue(role)).get(url).status_code == status
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_an_anonymous_visitor_is_sent_to_login(client, db, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url == f"/login/?next={url}"
+
+
+def test_the_nav_links_by_role(founder_client, technician, viewer):
+    page = body(founder_client.get(LIST))
+    for link in (
+        'href="/delegation/interruptions/"',
+        'href="/delegation/drills/"',
+        'href="/delegation/time-blocks/"',
+    ):
+        assert link in page
+    page = body(client_for(technician).get(LIST))
+    assert 'href="/delegation/interruptions/" aria-current="page"' in page
+    assert 'href="/delegation/drills/"' not in page
+    assert 'href="/delegation/drills/"' in body(client_for(viewer).get(LIST))

@@ -177,16 +177,21 @@ def save_batch(
     columns = list(dict.fromkeys(["pk", *stored_columns, *([f"{owner_field}_id"] if owner_field else [])]))
 
     for attempt in range(1, WRITE_ATTEMPTS + 1):
-        batch = Batch(org, items, [{key: list(texts) for key, texts in item.items()} for item in own_errors])
-        _match_stored(batch, model, columns, noun)
-        if owner is not None and owner_field:
-            _check_owner(batch, owner_field, owner, noun)
-        if rules is not None:
-            rules(batch)
-        if any(batch.errors):
-            raise BatchValidationError(batch.errors)
         try:
+            # Checks and write in one transaction (a savepoint inside the caller's): the rows
+            # an edit replaces stay locked until it commits, so two concurrent changes of one
+            # row (e.g. two status moves) are checked one after the other.
             with transaction.atomic():
+                batch = Batch(
+                    org, items, [{key: list(texts) for key, texts in item.items()} for item in own_errors]
+                )
+                _match_stored(batch, model, columns, noun)
+                if owner is not None and owner_field:
+                    _check_owner(batch, owner_field, owner, noun)
+                if rules is not None:
+                    rules(batch)
+                if any(batch.errors):
+                    raise BatchValidationError(batch.errors)
                 return _write(model, batch, kept_on_replay)
         except (IntegrityError, OperationalError) as error:
             # A concurrent request stored a colliding row (or the same external_id) after our
@@ -241,7 +246,8 @@ def _match_stored(batch: Batch, model: type[models.Model], columns: list[str], n
     """The stored rows that edits (by pk) and replays (by external_id) replace: a query each."""
     scoped = model.objects.for_org(batch.org).order_by()
     edited = {item.pk for item in batch.items if item.pk is not None}
-    by_pk = {row["pk"]: row for row in scoped.filter(pk__in=edited).values(*columns)} if edited else {}
+    locked = scoped.filter(pk__in=edited).select_for_update()
+    by_pk = {row["pk"]: row for row in locked.values(*columns)} if edited else {}
     named = {
         item.external_id for item in batch.items if item.pk is None and getattr(item, "external_id", None)
     }
@@ -296,7 +302,7 @@ def _check_owner(batch: Batch, owner_field: str, owner: Any, noun: str) -> None:
                 index,
                 key,
                 template + "; your role may change only your own.",
-                external_id=item.external_id,
+                external_id=getattr(item, "external_id", None),
                 noun=noun,
                 Noun=noun.capitalize(),
                 pk=item.pk,

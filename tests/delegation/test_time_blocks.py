@@ -134,11 +134,6 @@ def test_moving_onto_another_block_is_refused_and_changes_nothing(org, founder):
     assert row(sales) == as_before
 
 
-@pytest.mark.xfail(
-    raises=AttributeError,
-    strict=True,
-    reason="msp_ops/orgs/batches.py _check_owner reads item.external_id, which TimeBlock does not have",
-)
 def test_a_member_allowed_its_own_rows_cannot_change_anothers_block(org, founder, technician):
     block = stored_block(org, founder)
     as_before = row(block)

@@ -16,10 +16,12 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from audits.models import Category
+from audits.models import Category, TimeAudit, TimeEntry, any_tag
+from audits.selectors import hours_in_windows
 from delegation.models import (
     ALLOWED_MOVES,
     DRILL_DEFAULT_LENGTH,
@@ -127,6 +129,21 @@ def save_delegations(
         bulk_checked=["category", "delegate"],
         stored_columns=["status"],
     )
+
+
+def candidate_from_audit(*, audit: TimeAudit, category: Category, **fields: Any) -> Delegation:
+    """An unsaved candidate for one of an audit report's categories (SPEC 1, SPEC 4 ``from_audit``):
+    the title is the category's name and the expected hours per week its tagged hours in the
+    report, unless ``fields`` give them."""
+    tz = audit.organization.tz
+    start, end = weeks.range_bounds(audit.start_date, audit.end_date, tz)
+    entries = TimeEntry.objects.for_org(audit.organization).filter(user_id=audit.user_id)
+    # The report's "tagged hours" of the category (its candidates show the top 5 of them).
+    tagged = hours_in_windows(entries, {"tagged": (start, end, Q(category_id=category.pk) & any_tag())})[
+        "tagged"
+    ]
+    values = {"title": category.name, "expected_hours_per_week": tagged, **fields}
+    return Delegation(organization=audit.organization, category=category, **values)
 
 
 def move_delegation(*, delegation: Delegation, status: str, today: date | None = None) -> Delegation:

@@ -8,6 +8,7 @@ The framework never imports an app. It asks the installed ``MspApp`` configs, in
     class DelegationConfig(plugins.MspApp):
         name = "delegation"
         pages = "delegation/"               # <app>/urls.py, included at /delegation/
+        beat_schedule = {"nightly": {"task": "...", "schedule": 3600.0}}  # periodic tasks
         api_routes = "delegation.api.urls"  # routes = [(prefix, viewset, basename)] for the router,
                                             # and urlpatterns (optional) for one-object endpoints
 
@@ -37,6 +38,7 @@ class MspApp(AppConfig):
 
     pages: str | None = None  # URL prefix of the app's pages (its ``urls`` module), e.g. "audits/"
     api_routes: str | None = None  # dotted module holding ``routes`` for the /api/v1/ router
+    beat_schedule: dict[str, dict] = {}  # Celery beat entries of the app's periodic tasks
 
     def organization_created(self, org: Organization) -> None:
         """Creates the app's defaults for a new organization (categories, SLA policy ...)."""
@@ -69,6 +71,11 @@ def api_paths() -> list[URLPattern | URLResolver]:
         if app.api_routes
         for pattern in getattr(import_module(app.api_routes), "urlpatterns", [])
     ]
+
+
+def beat_schedule() -> dict[str, dict]:
+    """Every app's periodic tasks, for Celery beat (``msp_ops.celery``)."""
+    return {name: entry for app in msp_apps() for name, entry in app.beat_schedule.items()}
 
 
 def organization_created(org: Organization) -> None:

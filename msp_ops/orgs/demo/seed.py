@@ -19,6 +19,7 @@ DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo-msp-2025"
 DEMO_MEMBERS = [("founder", Role.FOUNDER), ("manager", Role.SERVICE_MANAGER), ("tech", Role.TECHNICIAN)]
 
+
 @dataclass
 class SeedResult:
     org: Organization

@@ -1,0 +1,76 @@
+"""django-filter FilterSets of the KPI app, shared by pages and the API (STYLE 1)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from audits.filters import AwareDateTimeFilter
+from kpis.models import UNASSIGNED, Ticket, Todo
+from kpis.selectors import on_agenda
+from msp_ops.lib import weeks
+
+
+class TicketFilter(django_filters.FilterSet):
+    """``from``/``to`` select the tickets open at some moment of [from, to): opened before ``to``
+    and not closed by ``from``."""
+
+    team = django_filters.CharFilter(method="filter_team", label=f"Team name; `{UNASSIGNED}` for none.")
+    open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", label="Still open.")
+
+    class Meta:
+        model = Ticket
+        fields = ["team", "open"]
+
+    def filter_team(self, queryset, name: str, value: str):
+        return queryset.filter(team="" if value == UNASSIGNED else value)
+
+    def filter_from(self, queryset, name: str, value: datetime):
+        return queryset.filter(Q(closed_at__isnull=True) | Q(closed_at__gt=value))
+
+    def filter_to(self, queryset, name: str, value: datetime):
+        return queryset.filter(opened_at__lt=value)
+
+
+TicketFilter.base_filters["from"] = AwareDateTimeFilter(
+    method="filter_from", label="Tickets still open at or after this time (ISO 8601 with offset)."
+)
+TicketFilter.base_filters["to"] = AwareDateTimeFilter(
+    method="filter_to", label="Tickets opened before this time (ISO 8601 with offset)."
+)
+
+
+class MondayField(forms.CharField):
+    """``YYYY-MM-DD`` of a Monday (``weeks.parse_week``'s message otherwise)."""
+
+    def to_python(self, value: str | None) -> date | None:
+        if value in (None, ""):
+            return None
+        try:
+            return weeks.parse_week(value)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+class MondayFilter(django_filters.Filter):
+    field_class = MondayField
+
+
+class TodoFilter(django_filters.FilterSet):
+    done = django_filters.BooleanFilter()
+    owner = django_filters.CharFilter(field_name="owner__username", label="Username of the owner.")
+    week = MondayFilter(
+        method="filter_week",
+        label="A Monday: the to-dos of that week's agenda (created in or before it, not done before it).",
+    )
+
+    class Meta:
+        model = Todo
+        fields = ["done", "owner", "week"]
+
+    def filter_week(self, queryset, name: str, value: date):
+        return on_agenda(queryset, value, self.request.org.tz)

@@ -1,0 +1,139 @@
+"""Reads worth a name: the weekly rows as clients see them, the SLA stand-up, the agenda's to-dos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q
+
+from delegation.models import Interruption
+from kpis.formulas import hours
+from kpis.models import UNASSIGNED, KpiTargets, Severity, SlaPolicy, Ticket, Todo, WeeklyKpi
+from msp_ops.lib import weeks
+from msp_ops.orgs.models import Organization
+
+STANDUP_HORIZON = timedelta(hours=24)
+
+
+def sla_policy(org: Organization) -> SlaPolicy:
+    """The organization's SLA policy (SPEC's defaults, unsaved, for an organization without one)."""
+    return SlaPolicy.objects.filter(organization=org).first() or SlaPolicy(organization=org)
+
+
+def kpi_targets(org: Organization) -> KpiTargets:
+    return KpiTargets.objects.filter(organization=org).first() or KpiTargets(organization=org)
+
+
+def open_tickets(org: Organization, at: datetime):
+    """Tickets open at ``at``: opened at or before it, not closed at it."""
+    return Ticket.objects.for_org(org).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gt=at), opened_at__lte=at
+    )
+
+
+def aged_tickets(org: Organization, at: datetime, policy: SlaPolicy | None = None):
+    """Tickets open at ``at`` and older than their severity's target (SPEC 2.3): opened at or
+    before ``at``, not closed at ``at``, and ``at - opened_at`` greater than the target."""
+    policy = policy or sla_policy(org)
+    older = Q()
+    for severity in Severity.values:
+        older |= Q(severity=severity, opened_at__lt=at - _delta(policy.target_hours(severity)))
+    return open_tickets(org, at).filter(older)
+
+
+def weekly_row(row: WeeklyKpi, tz) -> dict[str, Any]:
+    """SPEC 4's row of ``/kpis/weekly/``: hours and averages as numbers with 2 places."""
+    return {
+        "week": row.week.isoformat(),
+        "final": row.final,
+        "computed_at": weeks.to_local(row.computed_at, tz).isoformat(),
+        "delegated_hours": hours(row.delegated_hours),
+        "personal_hours": hours(row.personal_hours),
+        "logged_hours": hours(row.logged_hours),
+        "hours_by_tag": {tag: hours(Decimal(value)) for tag, value in row.hours_by_tag.items()},
+        "owner_interruptions": row.owner_interruptions,
+        "owner_interruptions_4wk_avg": hours(row.owner_interruptions_4wk_avg),
+        "aged_backlog": row.aged_backlog,
+        "aged_backlog_by_team": row.aged_backlog_by_team,
+        "level10_review": row.level10_review,
+        "level10_categories": row.level10_categories,
+        "managed_clients": row.managed_clients,
+        "status": row.status,
+    }
+
+
+# --- the daily SLA stand-up (SPEC 1) ------------------------------------------------------
+
+
+@dataclass
+class StandupTicket:
+    ticket: Ticket
+    age_hours: Decimal
+    target_hours: Decimal
+
+
+@dataclass
+class StandupTeam:
+    team: str
+    breached: list[StandupTicket] = field(default_factory=list)
+    due_within_24h: list[StandupTicket] = field(default_factory=list)
+
+
+@dataclass
+class Standup:
+    at: datetime
+    teams: list[StandupTeam]
+    interruptions_yesterday: list[Interruption]
+
+
+def standup(org: Organization, at: datetime) -> Standup:
+    """Per team, the open tickets already past their target and those that pass it within 24 h,
+    oldest first, and the previous local day's interruptions (3 queries).
+
+    At ``at``, an open ticket is past its target when its age is greater than the target; it
+    passes it within 24 h when it is not past it and ``opened_at + target <= at + 24 h``.
+    """
+    policy = sla_policy(org)
+    targets = {severity: policy.target_hours(severity) for severity in Severity.values}
+    soon = Q()
+    for severity, target in targets.items():
+        # Due within the horizon: opened_at + target <= at + 24 h (the breached ones included).
+        soon |= Q(severity=severity, opened_at__lte=at + STANDUP_HORIZON - _delta(target))
+    teams: dict[str, StandupTeam] = {}
+    for ticket in open_tickets(org, at).filter(soon).order_by("opened_at", "id"):
+        target = targets[ticket.severity]
+        age = weeks.elapsed(ticket.opened_at, at)
+        row = StandupTicket(ticket, weeks.to_hours(age), target)
+        team = teams.setdefault(ticket.team_name, StandupTeam(ticket.team_name))
+        (team.breached if age > _delta(target) else team.due_within_24h).append(row)
+    ordered = sorted(teams.values(), key=lambda t: (t.team == UNASSIGNED, t.team.lower(), t.team))
+    yesterday = weeks.local_date(at, org.tz) - timedelta(days=1)
+    start, end = weeks.day_bounds(yesterday, org.tz)
+    interruptions = list(
+        Interruption.objects.for_org(org)
+        .filter(occurred_at__gte=start, occurred_at__lt=end)
+        .order_by("occurred_at")
+    )
+    return Standup(at, ordered, interruptions)
+
+
+def _delta(target_hours: Decimal) -> timedelta:
+    """A target in hours as a duration, exact to the second (0.01 h is 36 s)."""
+    return timedelta(seconds=int(target_hours * 3600))
+
+
+# --- to-dos -------------------------------------------------------------------------------
+
+
+def on_agenda(todos, monday: date, tz):
+    """The to-dos on a week's agenda: created in or before it, and not done before it began
+    (open ones carry over to each next week until done; SPEC 1)."""
+    start = weeks.week_bounds(monday, tz)[0]
+    return todos.filter(created_week__lte=monday).filter(Q(done=False) | Q(done_at__gte=start))
+
+
+def agenda_todos(org: Organization, monday: date):
+    return on_agenda(Todo.objects.for_org(org), monday, org.tz).select_related("owner")

@@ -45,7 +45,7 @@ from delegation.models import (
     Runbook,
     TimeBlock,
 )
-from delegation.selectors import Windows
+from delegation.selectors import with_flags
 from delegation.services import (
     complete_drill,
     save_delegates,
@@ -540,8 +540,7 @@ def seed_delegation(org: Organization) -> str | None:
     by_status = ", ".join(
         f"{statuses.count(status)} {label.lower()}" for status, label in DelegationStatus.choices
     )
-    windows = Windows(org)
-    outside = sum(1 for i in interruptions if windows.out_of_window(i.occurred_at))
+    outside = with_flags(Interruption.objects.for_org(org), org).filter(flag_out_of_window=True).count()
     return (
         f"Delegation: {len(delegates)} delegates, {len(delegations)} delegations ({by_status}), "
         f"{len(runbooks)} runbooks with {revisions} earlier revisions, {len(blocks)} time blocks, "

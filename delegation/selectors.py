@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import BooleanField, Case, Count, Exists, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, ExtractIsoWeekDay, Lower, TruncTime
 from django.utils import timezone
 
@@ -99,45 +112,11 @@ class InterruptionFlags:
     drill: int | None
 
 
-class Windows:
-    """The founders' ``owner_escalations`` blocks and the org's drills, read once (2 queries),
-    to flag many interruptions (SPEC 1 "Time blocks", SPEC 4 ``out_of_window``, ``drill``)."""
-
-    def __init__(self, org: Organization, span: tuple[datetime, datetime] | None = None):
-        self.tz = org.tz
-        self.blocks: dict[int, list[tuple[time, time]]] = {}
-        founders = TimeBlock.objects.for_org(org).filter(
-            kind=BlockKind.OWNER_ESCALATIONS,
-            user__memberships__organization=org,
-            user__memberships__role=Role.FOUNDER,
-        )
-        for weekday, start, end in founders.values_list("weekday", "start_time", "end_time"):
-            self.blocks.setdefault(weekday, []).append((start, end))
-        drills = Drill.objects.for_org(org).only("pk", "starts_at", "ends_at")
-        if span is not None:
-            drills = drills.filter(starts_at__lt=span[1], ends_at__gt=span[0])
-        self.drills = [(weeks.as_utc(d.starts_at), weeks.as_utc(d.ends_at), d.pk) for d in drills]
-
-    def out_of_window(self, moment: datetime) -> bool:
-        if not self.blocks:
-            return False  # no owner-escalations block: nothing is flagged
-        local = weeks.to_local(moment, self.tz)
-        clock = local.time().replace(tzinfo=None)
-        return not any(start <= clock < end for start, end in self.blocks.get(local.isoweekday(), ()))
-
-    def drill(self, moment: datetime) -> int | None:
-        moment = weeks.as_utc(moment)
-        return next((pk for start, end, pk in self.drills if start <= moment < end), None)
-
-    def flags(self, interruption: Interruption) -> InterruptionFlags:
-        return InterruptionFlags(
-            self.out_of_window(interruption.occurred_at), self.drill(interruption.occurred_at)
-        )
-
-
-def windows_for(org: Organization, interruptions: Iterable[Interruption]) -> Windows:
-    moments = [weeks.as_utc(i.occurred_at) for i in interruptions]
-    return Windows(org, (min(moments), max(moments) + timedelta(microseconds=1)) if moments else None)
+def flags_at(org: Organization, moment: datetime) -> InterruptionFlags:
+    """The flags an interruption at ``moment`` gets, by the one rule of ``with_flags`` (a query)."""
+    annotations = _flag_annotations(org, Value(moment, output_field=DateTimeField()))
+    row = Organization.objects.filter(pk=org.pk).annotate(**annotations).values(*annotations).get()
+    return InterruptionFlags(row["flag_out_of_window"], row["flag_drill"])
 
 
 def with_flags(interruptions, org: Organization):
@@ -146,12 +125,17 @@ def with_flags(interruptions, org: Organization):
 
     Out of window (SPEC 1 "Time blocks"): the local time (org zone, DST-aware) falls inside no
     ``owner_escalations`` block of the organization's founders; with no such block at all,
-    nothing is flagged. The drill: the one whose window [starts_at, ends_at) holds it.
+    nothing is flagged. The drill: the one whose window [starts_at, ends_at) holds it. The one
+    rule: pages, API and ``flags_at`` all read it from here.
     """
+    return interruptions.annotate(**_flag_annotations(org, F("occurred_at")))
+
+
+def _flag_annotations(org: Organization, moment) -> dict:
     blocks = _escalation_blocks(org)
     local = {
-        "local_weekday": ExtractIsoWeekDay("occurred_at", tzinfo=org.tz),
-        "local_time": TruncTime("occurred_at", tzinfo=org.tz),
+        "local_weekday": ExtractIsoWeekDay(moment, tzinfo=org.tz),
+        "local_time": TruncTime(moment, tzinfo=org.tz),
     }
     inside = blocks.filter(
         weekday=OuterRef("local_weekday"),
@@ -159,17 +143,18 @@ def with_flags(interruptions, org: Organization):
         end_time__gt=OuterRef("local_time"),
     )
     drill = Drill.objects.for_org(org).filter(
-        starts_at__lte=OuterRef("occurred_at"), ends_at__gt=OuterRef("occurred_at")
+        starts_at__lte=OuterRef("moment"), ends_at__gt=OuterRef("moment")
     )
-    return interruptions.annotate(
+    return {
         **local,
-        flag_out_of_window=Case(
+        "moment": moment,
+        "flag_out_of_window": Case(
             When(Exists(blocks) & ~Exists(inside), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         ),
-        flag_drill=Subquery(drill.values("pk")[:1]),
-    )
+        "flag_drill": Subquery(drill.values("pk")[:1]),
+    }
 
 
 def _escalation_blocks(org: Organization):

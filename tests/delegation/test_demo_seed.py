@@ -29,7 +29,7 @@ from delegation.models import (
     RunbookRevision,
     TimeBlock,
 )
-from delegation.selectors import Windows, drill_review, drill_schedule, hours_freed, runbook_list
+from delegation.selectors import drill_review, drill_schedule, flags_at, hours_freed, runbook_list
 from msp_ops.lib import weeks
 from msp_ops.orgs.demo.seed import seed_demo
 from msp_ops.orgs.services import add_member, create_organization
@@ -184,8 +184,7 @@ def test_interruptions_fall_over_twelve_weeks_some_out_of_window(demo_org):
     assert first_four >= 2 * last_four > 0
     assert set(per_week) <= {*mondays, date(2026, 11, 23)}  # 12 weeks and this one, up to now
     assert max(i.occurred_at for i in interruptions) < datetime.fromisoformat(NOW)
-    windows = Windows(demo_org)
-    outside = [i for i in interruptions if windows.out_of_window(i.occurred_at)]
+    outside = [i for i in interruptions if flags_at(demo_org, i.occurred_at).out_of_window]
     assert 0 < len(outside) < len(interruptions)
 
     # Fewer and fewer land outside the windows: the team holds them for the escalation window.

@@ -11,7 +11,7 @@ import time_machine
 from django.test import Client
 
 from delegation.models import BlockKind, Drill, FollowUp, Interruption, TimeBlock
-from delegation.selectors import Windows
+from delegation.selectors import flags_at
 from delegation.services import record_interruption, save_drills, save_time_blocks
 from msp_ops.lib import weeks
 from tests.factories import InterruptionFactory, RunbookFactory
@@ -513,9 +513,11 @@ def test_the_nav_links_by_role(founder_client, technician, viewer):
     assert 'href="/delegation/drills/"' in body(client_for(viewer).get(LIST))
 
 
-def test_the_pages_out_of_window_marks_agree_with_selectors_windows(founder_client, org, founder, manager):
-    # The list reads the flag in SQL (selectors.with_flags, as the API); selectors.Windows computes
-    # it in Python. Both must say the same, at a block's edges and around the DST change.
+def test_the_pages_out_of_window_marks_agree_with_the_rule_at_edges_and_dst(
+    founder_client, org, founder, manager
+):
+    # The list shows what the one rule (selectors.with_flags / flags_at) says, at a block's edges
+    # and around the DST change.
     escalation_window(org, founder, weekday=7, start=time(1, 30), end=time(3, 30))  # Sundays
     escalation_window(org, founder, weekday=1, start=time(9), end=time(10))
     escalation_window(org, manager, weekday=1, start=time(10), end=time(11))  # not a founder's
@@ -530,10 +532,9 @@ def test_the_pages_out_of_window_marks_agree_with_selectors_windows(founder_clie
         datetime(2025, 11, 2, 1, 45, fold=1, tzinfo=CHI),  # the second 1:45 of the fall-back
     ]
     rows = [log(org, founder, moment) for moment in moments]
-    windows = Windows(org)
     for row in rows:
         week = weeks.monday_of(weeks.local_date(row.occurred_at, CHI)).isoformat()
         page = body(founder_client.get(LIST, {"week": week}))
         item = page[page.index(f'id="interruption-{row.pk}"') :]
         shown = "out of window</span>" in item[: item.index("</li>")]
-        assert shown is windows.out_of_window(row.occurred_at), row.occurred_at
+        assert shown is flags_at(org, row.occurred_at).out_of_window, row.occurred_at

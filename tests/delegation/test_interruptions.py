@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from delegation.models import BlockKind, Channel, Drill, FollowUp, Interruption, Runbook, TimeBlock
-from delegation.selectors import Windows, windows_for
+from delegation.selectors import flags_at, with_flags
 from delegation.services import record_interruption, save_interruptions, set_follow_up
 from msp_ops.lib import weeks
 from msp_ops.orgs.batches import BatchValidationError
@@ -237,6 +237,14 @@ def test_set_follow_up_marks_owner_level_and_keeps_it(org, founder):
     assert Interruption.objects.get(pk=interruption.pk).owner_level is None
 
 
+def is_out(org, moment) -> bool:
+    return flags_at(org, moment).out_of_window
+
+
+def drill_at(org, moment):
+    return flags_at(org, moment).drill
+
+
 # --- out of window --------------------------------------------------------------------------
 
 
@@ -251,10 +259,9 @@ MONDAY, TUESDAY, SUNDAY = 1, 2, 7
 
 def test_without_an_owner_escalations_block_nothing_is_flagged(org, founder):
     block(org, founder, MONDAY, time(9), time(12), kind=BlockKind.SALES_RETENTION)
-    windows = Windows(org)
 
-    assert windows.out_of_window(at(date(2026, 3, 2), 3)) is False
-    assert windows.out_of_window(at(date(2026, 3, 2), 10)) is False
+    assert is_out(org, at(date(2026, 3, 2), 3)) is False
+    assert is_out(org, at(date(2026, 3, 2), 10)) is False
 
 
 def test_blocks_of_members_who_are_not_founders_do_not_count(org, manager, technician, other_org, stranger):
@@ -262,59 +269,55 @@ def test_blocks_of_members_who_are_not_founders_do_not_count(org, manager, techn
     block(org, technician, MONDAY, time(13), time(14))
     block(other_org, stranger, MONDAY, time(13), time(14))  # a founder, of another organization
 
-    assert Windows(org).out_of_window(at(date(2026, 3, 2), 3)) is False
+    assert is_out(org, at(date(2026, 3, 2), 3)) is False
 
 
 def test_the_founders_window_in_local_time(org, founder):
     block(org, founder, MONDAY, time(13), time(14))
     block(org, founder, MONDAY, time(9), time(12), kind=BlockKind.SALES_RETENTION)
-    windows = Windows(org)
     monday = date(2026, 3, 2)
 
-    assert windows.out_of_window(at(monday, 13)) is False  # the start is inside
-    assert windows.out_of_window(at(monday, 13, 59) + timedelta(seconds=59)) is False
-    assert windows.out_of_window(at(monday, 14)) is True  # the end is not
-    assert windows.out_of_window(at(monday, 12, 59)) is True
-    assert windows.out_of_window(at(monday, 10)) is True  # a sales block is no escalation window
-    assert windows.out_of_window(at(date(2026, 3, 3), 13, 30)) is True  # Tuesday
+    assert is_out(org, at(monday, 13)) is False  # the start is inside
+    assert is_out(org, at(monday, 13, 59) + timedelta(seconds=59)) is False
+    assert is_out(org, at(monday, 14)) is True  # the end is not
+    assert is_out(org, at(monday, 12, 59)) is True
+    assert is_out(org, at(monday, 10)) is True  # a sales block is no escalation window
+    assert is_out(org, at(date(2026, 3, 3), 13, 30)) is True  # Tuesday
 
 
 def test_every_founders_window_counts(org, founder):
     cofounder = MembershipFactory(organization=org, user__username="cora", role="founder").user
     block(org, founder, MONDAY, time(13), time(14))
     block(org, cofounder, TUESDAY, time(8), time(9))
-    windows = Windows(org)
 
-    assert windows.out_of_window(at(date(2026, 3, 3), 8, 30)) is False
-    assert windows.out_of_window(at(date(2026, 3, 2), 8, 30)) is True
+    assert is_out(org, at(date(2026, 3, 3), 8, 30)) is False
+    assert is_out(org, at(date(2026, 3, 2), 8, 30)) is True
 
 
 def test_the_window_follows_the_local_clock_across_dst(org, founder):
     """13:00-14:00 Chicago is 19:00-20:00 UTC in CST and 18:00-19:00 UTC in CDT (from 2026-03-08)."""
     block(org, founder, MONDAY, time(13), time(14))
-    windows = Windows(org)
 
-    assert windows.out_of_window(datetime(2026, 3, 2, 19, 30, tzinfo=UTC)) is False  # 13:30 CST
-    assert windows.out_of_window(datetime(2026, 3, 9, 18, 30, tzinfo=UTC)) is False  # 13:30 CDT
-    assert windows.out_of_window(datetime(2026, 3, 9, 19, 30, tzinfo=UTC)) is True  # 14:30 CDT
-    assert windows.out_of_window(datetime(2026, 3, 2, 18, 30, tzinfo=UTC)) is True  # 12:30 CST
+    assert is_out(org, datetime(2026, 3, 2, 19, 30, tzinfo=UTC)) is False  # 13:30 CST
+    assert is_out(org, datetime(2026, 3, 9, 18, 30, tzinfo=UTC)) is False  # 13:30 CDT
+    assert is_out(org, datetime(2026, 3, 9, 19, 30, tzinfo=UTC)) is True  # 14:30 CDT
+    assert is_out(org, datetime(2026, 3, 2, 18, 30, tzinfo=UTC)) is True  # 12:30 CST
 
 
 def test_both_readings_of_the_repeated_hour_are_inside_a_window_covering_it(org, founder):
     block(org, founder, SUNDAY, time(1), time(2))
-    windows = Windows(org)
     fall_back = date(2026, 11, 1)
 
-    assert windows.out_of_window(at(fall_back, 1, 30, fold=0)) is False  # 06:30 UTC, CDT
-    assert windows.out_of_window(at(fall_back, 1, 30, fold=1)) is False  # 07:30 UTC, CST
-    assert windows.out_of_window(at(fall_back, 2, 30)) is True
+    assert is_out(org, at(fall_back, 1, 30, fold=0)) is False  # 06:30 UTC, CDT
+    assert is_out(org, at(fall_back, 1, 30, fold=1)) is False  # 07:30 UTC, CST
+    assert is_out(org, at(fall_back, 2, 30)) is True
 
 
 def test_the_weekday_is_the_local_one(org, founder):
     """Sunday 20:00 CST is already Monday 02:00 in UTC."""
     block(org, founder, SUNDAY, time(19), time(21))
 
-    assert Windows(org).out_of_window(datetime(2026, 3, 2, 2, 0, tzinfo=UTC)) is False
+    assert is_out(org, datetime(2026, 3, 2, 2, 0, tzinfo=UTC)) is False
 
 
 # --- the drill flag -------------------------------------------------------------------------
@@ -324,15 +327,14 @@ def test_the_drill_whose_window_holds_the_moment(org, other_org):
     start, end = at(date(2026, 3, 6), 9), at(date(2026, 3, 9), 9)
     drill = Drill.objects.create(organization=org, starts_at=start, ends_at=end)
     Drill.objects.create(organization=other_org, starts_at=start - timedelta(days=30), ends_at=end)
-    windows = Windows(org)
 
-    assert windows.drill(start) == drill.pk
-    assert windows.drill(end - timedelta(microseconds=1)) == drill.pk
-    assert windows.drill(end) is None
-    assert windows.drill(start - timedelta(microseconds=1)) is None
+    assert drill_at(org, start) == drill.pk
+    assert drill_at(org, end - timedelta(microseconds=1)) == drill.pk
+    assert drill_at(org, end) is None
+    assert drill_at(org, start - timedelta(microseconds=1)) is None
 
 
-def test_windows_for_reads_only_the_drills_around_the_interruptions(org, founder, django_assert_num_queries):
+def test_with_flags_flags_a_page_of_interruptions_in_one_query(org, founder, django_assert_num_queries):
     near = Drill.objects.create(
         organization=org, starts_at=at(date(2026, 3, 6), 9), ends_at=at(date(2026, 3, 9), 9)
     )
@@ -340,10 +342,15 @@ def test_windows_for_reads_only_the_drills_around_the_interruptions(org, founder
         organization=org, starts_at=at(date(2026, 1, 9), 9), ends_at=at(date(2026, 1, 12), 9)
     )
     pings = [ping(founder, None, occurred_at=at(date(2026, 3, day), 10)) for day in (5, 7, 9)]
+    save_interruptions(org=org, interruptions=pings)
 
-    with django_assert_num_queries(2):  # the founders' blocks, the drills
-        windows = windows_for(org, pings)
-        flags = [windows.flags(p) for p in pings]
+    with django_assert_num_queries(1):
+        flagged = list(
+            with_flags(Interruption.objects.for_org(org).filter(pk__in=[p.pk for p in pings]), org)
+        )
 
-    assert [f.drill for f in flags] == [None, near.pk, None]
-    assert [d[2] for d in windows.drills] == [near.pk]
+    assert [row.flag_drill for row in sorted(flagged, key=lambda row: row.occurred_at)] == [
+        None,
+        near.pk,
+        None,
+    ]

@@ -4,9 +4,12 @@ The real PostgreSQL and Redis are started by ``tests/harness.py`` (loaded with `
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.test import Client
 
+from msp_ops.orgs import batches
 from msp_ops.orgs.models import Membership, Organization, Role
 from msp_ops.orgs.services import issue_api_token
 from tests.factories import MembershipFactory, OrganizationFactory
@@ -160,3 +163,37 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+# --- races on the real PostgreSQL (tests/races.py) ----------------------------------
+
+
+@pytest.fixture
+def write_together(monkeypatch):
+    """Holds each thread's first write until both threads have passed their checks."""
+    barrier = threading.Barrier(2, timeout=30)
+    waited = threading.local()
+    real_write = batches._write
+
+    def write_after_both_checked(*args, **kwargs):
+        if not getattr(waited, "done", False):
+            waited.done = True
+            barrier.wait()
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(batches, "_write", write_after_both_checked)
+    return barrier
+
+
+@pytest.fixture
+def lost_races(monkeypatch) -> list[int]:
+    """Records each write PostgreSQL refused (an IntegrityError the framework caught)."""
+    lost: list[int] = []
+    real_forget = batches._forget_pks
+
+    def forget(unsaved):
+        lost.append(len(unsaved))
+        real_forget(unsaved)
+
+    monkeypatch.setattr(batches, "_forget_pks", forget)
+    return lost

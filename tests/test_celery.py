@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import OperationalError
 from kombu.exceptions import EncodeError
 
+from msp_ops import plugins
 from msp_ops.celery import app
 from msp_ops.orgs.tasks import heartbeat
 
@@ -66,10 +67,14 @@ def test_tasks_are_autodiscovered():
     assert "msp_ops.orgs.tasks.heartbeat" in app.tasks
 
 
-def test_the_beat_schedule_is_in_settings_and_names_registered_tasks():
-    schedule = settings.CELERY_BEAT_SCHEDULE
+def test_the_beat_schedule_is_the_settings_and_the_apps_and_names_registered_tasks():
+    app.loader.import_default_modules()  # what a worker does at start: each app's tasks.py
+    schedule = app.conf.beat_schedule
     assert schedule["heartbeat"] == {"task": "msp_ops.orgs.tasks.heartbeat", "schedule": 3600.0}
-    assert app.conf.beat_schedule == schedule
+    # The apps' periodic tasks join it (MspApp.beat_schedule): the KPI rollup, hourly, which
+    # rolls up each organization at 2 a.m. its own time.
+    assert schedule == {**settings.CELERY_BEAT_SCHEDULE, **plugins.beat_schedule()}
+    assert schedule["kpi-rollup-at-2am-local"]["task"] == "kpis.tasks.roll_up_due_organizations"
     for entry in schedule.values():
         assert entry["task"] in app.tasks
 

@@ -15,7 +15,8 @@ from audits.filters import TimeAuditFilter, TimeEntryFilter
 from audits.models import TimeAudit, TimeEntry
 from audits.selectors import audit_report
 from audits.services import delete_time_entry, save_time_entries, start_time_audits
-from msp_ops.api.viewsets import EditableMixin, OrgScopedViewSet, Saved
+from msp_ops.api.viewsets import EditableMixin, OrgScopedViewSet
+from msp_ops.orgs.batches import Saved
 from msp_ops.orgs.roles import READ_TIME, WRITE_AUDITS, WRITE_TIME_ENTRIES
 
 
@@ -39,8 +40,7 @@ class TimeEntryViewSet(EditableMixin, OrgScopedViewSet):
     only = (*(field.name for field in TimeEntry._meta.concrete_fields), "user__username", "category__slug")
 
     def save_items(self, items: list[TimeEntry]) -> list[Saved]:
-        saved = save_time_entries(org=self.request.org, entries=items, owner=self.own_rows_only())
-        return [(entry.entry, entry.created) for entry in saved]
+        return save_time_entries(org=self.request.org, entries=items, owner=self.own_rows_only())
 
     def delete_item(self, item: TimeEntry) -> None:
         delete_time_entry(entry=item)
@@ -63,8 +63,7 @@ class TimeAuditViewSet(OrgScopedViewSet):
     select_related = ("user", "organization")
 
     def save_items(self, items: list[TimeAudit]) -> list[Saved]:
-        saved = start_time_audits(org=self.request.org, audits=items, owner=self.own_rows_only())
-        return [(audit.obj, audit.created) for audit in saved]
+        return start_time_audits(org=self.request.org, audits=items, owner=self.own_rows_only())
 
     @extend_schema(
         responses={200: AuditReportSerializer},

@@ -33,7 +33,8 @@ from delegation.filters import (
 from delegation.models import Delegate, Delegation, Drill, EscalationStep, Interruption, Runbook, TimeBlock
 from delegation.selectors import drill_review, hours_freed, with_flags
 from msp_ops.api.permissions import READ_ALL
-from msp_ops.api.viewsets import EditableMixin, OrgScopedViewSet, OrgSettingsView, Saved
+from msp_ops.api.viewsets import EditableMixin, OrgScopedViewSet, OrgSettingsView
+from msp_ops.orgs.batches import Saved
 from msp_ops.orgs.roles import (
     READ_INTERRUPTIONS,
     READ_RUNBOOKS,
@@ -41,10 +42,6 @@ from msp_ops.orgs.roles import (
     WRITE_INTERRUPTIONS,
     WRITE_RUNBOOKS,
 )
-
-
-def _pairs(saved: list) -> list[Saved]:
-    return [(item.obj, item.created) for item in saved]
 
 
 class InterruptionViewSet(EditableMixin, OrgScopedViewSet):
@@ -79,8 +76,8 @@ class InterruptionViewSet(EditableMixin, OrgScopedViewSet):
         return [flagged[item.pk] for item in objects]
 
     def save_items(self, items: list[Interruption]) -> list[Saved]:
-        return _pairs(
-            services.save_interruptions(org=self.request.org, interruptions=items, owner=self.own_rows_only())
+        return services.save_interruptions(
+            org=self.request.org, interruptions=items, owner=self.own_rows_only()
         )
 
     def delete_item(self, item: Interruption) -> None:
@@ -111,7 +108,7 @@ class DelegateViewSet(_ManagedViewSet):
     ordering = ("name", "id")
 
     def save_items(self, items: list[Delegate]) -> list[Saved]:
-        return _pairs(services.save_delegates(org=self.request.org, delegates=items))
+        return services.save_delegates(org=self.request.org, delegates=items)
 
     def protected_message(self, item) -> str:
         return f"Delegate #{item.pk} has delegations; set active to false instead."
@@ -135,7 +132,7 @@ class DelegationViewSet(_ManagedViewSet):
         return objects
 
     def save_items(self, items: list[Delegation]) -> list[Saved]:
-        return _pairs(services.save_delegations(org=self.request.org, delegations=items))
+        return services.save_delegations(org=self.request.org, delegations=items)
 
 
 class RunbookViewSet(_ManagedViewSet):
@@ -151,7 +148,7 @@ class RunbookViewSet(_ManagedViewSet):
     select_related = ("updated_by",)
 
     def save_items(self, items: list[Runbook]) -> list[Saved]:
-        return _pairs(services.save_runbooks(org=self.request.org, runbooks=items, user=self.request.user))
+        return services.save_runbooks(org=self.request.org, runbooks=items, user=self.request.user)
 
     @extend_schema(
         responses={200: RunbookRevisionSerializer(many=True)},
@@ -177,7 +174,7 @@ class DrillViewSet(_ManagedViewSet):
         return {**super().get_serializer_context(), "now": timezone.now()}
 
     def save_items(self, items: list[Drill]) -> list[Saved]:
-        return _pairs(services.save_drills(org=self.request.org, drills=items))
+        return services.save_drills(org=self.request.org, drills=items)
 
     @extend_schema(
         responses={
@@ -240,7 +237,7 @@ class TimeBlockViewSet(_ManagedViewSet):
     select_related = ("user",)
 
     def save_items(self, items: list[TimeBlock]) -> list[Saved]:
-        return _pairs(services.save_time_blocks(org=self.request.org, blocks=items))
+        return services.save_time_blocks(org=self.request.org, blocks=items)
 
 
 class EscalationMapView(OrgSettingsView):

@@ -30,18 +30,15 @@ from kpis.selectors import kpi_targets, sla_policy, standup, weekly_row
 from msp_ops.api.permissions import READ_ALL, RolePermission
 from msp_ops.api.serializers import parse_aware_datetime
 from msp_ops.api.throttling import TokenRateThrottle
-from msp_ops.api.viewsets import EditableMixin, OrgScopedViewSet, OrgSettingsView, Saved
+from msp_ops.api.viewsets import EditableMixin, OrgScopedViewSet, OrgSettingsView
 from msp_ops.lib import weeks
+from msp_ops.orgs.batches import Saved
 from msp_ops.orgs.roles import Perm, RowRule
 
 WRITE_TICKETS = RowRule(all=Perm.MANAGE_TICKETS)  # tickets, SLA policy, to-dos
 WRITE_ORG = RowRule(all=Perm.MANAGE_ORG)  # KPI targets: the founder only
 READ_SETTINGS = RowRule(all=Perm.USE_API)  # every member reads the settings
 RUN_ROLLUP = RowRule(all=Perm.RUN_ROLLUP)
-
-
-def _pairs(saved: list) -> list[Saved]:
-    return [(item.obj, item.created) for item in saved]
 
 
 class TicketViewSet(EditableMixin, OrgScopedViewSet):
@@ -55,7 +52,7 @@ class TicketViewSet(EditableMixin, OrgScopedViewSet):
     ordering = ("opened_at", "id")
 
     def save_items(self, items: list[Ticket]) -> list[Saved]:
-        return _pairs(services.save_tickets(org=self.request.org, tickets=items))
+        return services.save_tickets(org=self.request.org, tickets=items)
 
     def delete_item(self, item: Ticket) -> None:
         services.delete_ticket(ticket=item)
@@ -72,7 +69,7 @@ class TodoViewSet(EditableMixin, OrgScopedViewSet):
     select_related = ("owner",)
 
     def save_items(self, items: list[Todo]) -> list[Saved]:
-        return _pairs(services.save_todos(org=self.request.org, todos=items))
+        return services.save_todos(org=self.request.org, todos=items)
 
     def delete_item(self, item: Todo) -> None:
         services.delete_todo(todo=item)

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -42,7 +42,8 @@ def aware_datetime(value: Any) -> datetime:
         raise ValueError(NAIVE_TIME_MESSAGE)
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
         raise ValueError(RANGE_MESSAGE)
-    return parsed
+    # The same instant in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows.
+    return parsed.astimezone(UTC)
 
 
 def parse_aware_datetime(value: Any) -> datetime:

@@ -38,13 +38,11 @@ from msp_ops.api.pagination import ApiCursorPagination
 from msp_ops.api.parsers import StrictJSONParser
 from msp_ops.api.permissions import NO_WRITE, READ_ALL, RolePermission, access
 from msp_ops.api.throttling import TokenRateThrottle
+from msp_ops.orgs.batches import Saved
 from msp_ops.orgs.roles import Access, RowRule
 from msp_ops.orgs.scoping import OrgScopedMixin
 
 MAX_ID = 2**63 - 1  # bigint
-
-# (stored object, created?) as a viewset's save_items() returns them.
-Saved = tuple[models.Model, bool]
 
 
 class ErrorDict(dict):
@@ -71,8 +69,9 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     # --- hooks of an endpoint -------------------------------------------------------------
 
     def save_items(self, items: list[models.Model]) -> list[Saved]:
-        """Stores unsaved objects through the app's one service (atomic by itself); raises
-        Django ValidationErrors. Pass ``self.own_rows_only()`` as the service's ``owner``."""
+        """Stores unsaved objects through the app's one service (atomic by itself) and returns
+        what it returns (``batches.Saved``: the object, created or not); raises Django
+        ValidationErrors. Pass ``self.own_rows_only()`` as the service's ``owner``."""
         raise NotImplementedError
 
     def delete_item(self, item: models.Model) -> None:
@@ -188,8 +187,8 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         items = [serializer.child.to_object(values) for values in validated]
         self.check_owners(items)
         saved = self.save_items(items)
-        body = self.get_serializer(self.prepare([item for item, _ in saved]), many=True).data
-        created = any(was_created for _, was_created in saved)
+        body = self.get_serializer(self.prepare([item.obj for item in saved]), many=True).data
+        created = any(item.created for item in saved)
         return Response(
             body if many else body[0], status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -205,7 +204,7 @@ class EditableMixin:
         serializer.is_valid(raise_exception=True)
         item = serializer.to_object(serializer.validated_data, instance=instance)
         self.check_owners([item])
-        (saved, _created), *_ = self.save_items([item])
+        saved = self.save_items([item])[0].obj
         return Response(self.get_serializer(self.prepare([saved])[0]).data)
 
     def partial_update(self, request, *args, **kwargs) -> Response:

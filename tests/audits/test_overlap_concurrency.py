@@ -7,17 +7,15 @@ only PostgreSQL can refuse the loser: the exclusion constraint of migration 0002
 overlaps, the unique (organization, external_id) index for replays.
 """
 
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connections
 
 from audits.models import Category, TimeEntry
 from audits.services import save_time_entries
-from msp_ops.orgs import batches
 from msp_ops.orgs.batches import BatchValidationError
+from tests.races import run_in_threads
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -26,57 +24,6 @@ CHI = ZoneInfo("America/Chicago")
 
 def at(hour: int, minute: int = 0) -> datetime:
     return datetime(2025, 3, 4, hour, minute, tzinfo=CHI)
-
-
-@pytest.fixture
-def write_together(monkeypatch):
-    """Holds each thread's first write until both threads have passed their checks."""
-    barrier = threading.Barrier(2, timeout=30)
-    waited = threading.local()
-    real_write = batches._write
-
-    def write_after_both_checked(*args, **kwargs):
-        if not getattr(waited, "done", False):
-            waited.done = True
-            barrier.wait()
-        return real_write(*args, **kwargs)
-
-    monkeypatch.setattr(batches, "_write", write_after_both_checked)
-    return barrier
-
-
-@pytest.fixture
-def lost_races(monkeypatch) -> list[int]:
-    """Records each write PostgreSQL refused (an IntegrityError the service caught)."""
-    lost: list[int] = []
-    real_forget = batches._forget_pks
-
-    def forget(unsaved):
-        lost.append(len(unsaved))
-        real_forget(unsaved)
-
-    monkeypatch.setattr(batches, "_forget_pks", forget)
-    return lost
-
-
-def run_in_threads(*jobs) -> list:
-    """Runs each job in its own thread (own DB connection); returns each result or exception."""
-    results: list = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            results[index] = job()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def make(org, user, start, end, activity, **fields) -> TimeEntry:

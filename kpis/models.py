@@ -127,6 +127,10 @@ class WeeklyKpi(OrgScopedModel):
     level10_categories = models.JSONField(default=dict)  # team -> up to 3 categories
     managed_clients = models.PositiveIntegerField()
     status = models.JSONField(default=dict)  # KPI -> green | amber | red
+    # For the Level-10 agenda (not in the API row): the week's interruptions about tickets by
+    # ticket category and by channel, so the dashboard reads rolled-up rows only.
+    interruptions_by_category = models.JSONField(default=dict)
+    interruptions_by_channel = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["week"]

@@ -40,7 +40,9 @@ def aged_tickets(org: Organization, at: datetime, policy: SlaPolicy | None = Non
     policy = policy or sla_policy(org)
     older = Q()
     for severity in Severity.values:
-        older |= Q(severity=severity, opened_at__lt=at - _delta(policy.target_hours(severity)))
+        # In real time: ``at`` is often a local week end, and ``at - delta`` on a zone-aware
+        # datetime subtracts wall-clock time (an hour off across a DST change).
+        older |= Q(severity=severity, opened_at__lt=weeks.minus(at, _delta(policy.target_hours(severity))))
     return open_tickets(org, at).filter(older)
 
 
@@ -101,7 +103,10 @@ def standup(org: Organization, at: datetime) -> Standup:
     soon = Q()
     for severity, target in targets.items():
         # Due within the horizon: opened_at + target <= at + 24 h (the breached ones included).
-        soon |= Q(severity=severity, opened_at__lte=at + STANDUP_HORIZON - _delta(target))
+        # In real time (weeks.plus/minus), not on the wall clock of ``at``'s zone.
+        soon |= Q(
+            severity=severity, opened_at__lte=weeks.minus(weeks.plus(at, STANDUP_HORIZON), _delta(target))
+        )
     teams: dict[str, StandupTeam] = {}
     for ticket in open_tickets(org, at).filter(soon).order_by("opened_at", "id"):
         target = targets[ticket.severity]

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, Min, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from audits.models import TAG_FIELDS, Handling
@@ -128,7 +129,9 @@ def week_figures(org: Organization, monday: date, *, at: datetime) -> WeekFigure
     previous = [monday - timedelta(weeks=n) for n in range(4, 0, -1)]
     for before in previous:
         windows[("before", before)] = (*weeks.week_bounds(before, tz), Q(handling=Handling.DELEGATED))
-    hours = hours_in_windows(founder_entries(org), windows)
+    # Only the entries touching the 5 weeks summed (an index range, not the whole history).
+    span_start = weeks.week_bounds(previous[0], tz)[0]
+    hours = hours_in_windows(founder_entries(org).overlapping(span_start, end), windows)
 
     counted = {}
     for n in range(4):
@@ -209,6 +212,7 @@ def roll_up_week(*, org: Organization, monday: date, now: datetime | None = None
         "level10_review": bool(teams),
         "level10_categories": formulas.top_aging_categories(figures.category_ages, teams),
         "managed_clients": org.managed_clients,
+        **interruption_breakdown(org, monday),
         "status": {
             "delegated_hours": formulas.delegated_hours_status(
                 figures.delegated,
@@ -276,3 +280,32 @@ def delete_ticket(*, ticket: Ticket) -> None:
 @transaction.atomic
 def delete_todo(*, todo: Todo) -> None:
     todo.delete()
+
+
+def interruption_breakdown(org: Organization, monday: date) -> dict[str, dict[str, int]]:
+    """The week's interruptions about tickets by category (case-insensitive, ``Uncategorized``
+    for none; most first) and by channel, for the agenda (one GROUP BY query)."""
+    start, end = weeks.week_bounds(monday, org.tz)
+    rows = (
+        Interruption.objects.for_org(org)
+        .filter(about_ticket=True, occurred_at__gte=start, occurred_at__lt=end)
+        .annotate(key=Lower("category"))
+        .values("key", "channel")
+        .annotate(count=Count("pk"), name=Min("category"))
+        .order_by()
+    )
+    by_category: dict[str, int] = {}
+    names: dict[str, str] = {}
+    by_channel: dict[str, int] = {}
+    for row in rows:
+        name = names.setdefault(row["key"], row["name"] or UNCATEGORIZED)
+        by_category[name] = by_category.get(name, 0) + row["count"]
+        by_channel[row["channel"]] = by_channel.get(row["channel"], 0) + row["count"]
+
+    def most_first(counts: dict[str, int]) -> dict[str, int]:
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower())))
+
+    return {
+        "interruptions_by_category": most_first(by_category),
+        "interruptions_by_channel": most_first(by_channel),
+    }

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from audits.models import Category, TimeAudit, TimeEntry
+from audits.models import TAG_FIELDS, Category, TimeAudit, TimeEntry
 from delegation.models import (
     BlockKind,
     Channel,
@@ -22,6 +22,7 @@ from delegation.models import (
     Runbook,
     TimeBlock,
 )
+from kpis.models import RollupRun, Severity, Ticket, Todo, WeeklyKpi
 from msp_ops.orgs.models import Membership, Organization, Role
 from msp_ops.orgs.services import create_organization
 
@@ -178,3 +179,81 @@ class TimeBlockFactory(factory.django.DjangoModelFactory):
     weekday = 1
     start_time = datetime(2025, 1, 1, 13, 0).time()  # 13:00-14:00 local
     end_time = datetime(2025, 1, 1, 14, 0).time()
+
+
+# --- kpis: tickets, to-dos, weekly rows, recompute runs ---------------------------------------
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    """An open P3 VPN ticket of team "Tier 1", opened an hour after the previous one."""
+
+    class Meta:
+        model = Ticket
+
+    organization = factory.SubFactory(OrganizationFactory)
+    external_id = factory.Sequence(lambda n: f"T-{1000 + n}")
+    title = factory.Sequence(lambda n: f"VPN drops at the front desk #{n}")
+    client = "Acme Dental"
+    category = "VPN"
+    severity = Severity.P3
+    team = "Tier 1"
+    opened_at = factory.Sequence(lambda n: datetime(2025, 3, 3, 15, tzinfo=UTC) + timedelta(hours=n))
+    closed_at = None
+
+
+class TodoFactory(factory.django.DjangoModelFactory):
+    """An open Level-10 to-do of the week of 3 March 2025, owned by a founder of the same org."""
+
+    class Meta:
+        model = Todo
+
+    organization = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Find why VPN tickets age #{n}")
+    owner = factory.LazyAttribute(lambda o: _founder_of(o.organization))
+    ticket_category = "VPN"
+    created_week = date(2025, 3, 3)
+    due_date = factory.LazyAttribute(lambda o: o.created_week + timedelta(days=7))
+    done = False
+    done_at = factory.LazyAttribute(lambda o: timezone.now() if o.done else None)
+
+
+class WeeklyKpiFactory(factory.django.DjangoModelFactory):
+    """A final, all-green, all-zero weekly row, computed at 02:00 UTC the Monday after its week;
+    weeks follow each other from 6 January 2025. Tests set the figures they show."""
+
+    class Meta:
+        model = WeeklyKpi
+
+    organization = factory.SubFactory(OrganizationFactory)
+    week = factory.Sequence(lambda n: date(2025, 1, 6) + timedelta(weeks=n))
+    final = True
+    computed_at = factory.LazyAttribute(
+        lambda o: datetime.combine(o.week + timedelta(days=7), time(2), tzinfo=UTC)
+    )
+    delegated_hours = Decimal("0.00")
+    personal_hours = Decimal("0.00")
+    logged_hours = Decimal("0.00")
+    hours_by_tag = factory.LazyFunction(lambda: dict.fromkeys(TAG_FIELDS, "0.00"))
+    owner_interruptions = 0
+    owner_interruptions_4wk_avg = Decimal("0.00")
+    aged_backlog = 0
+    aged_backlog_by_team = factory.LazyFunction(dict)
+    level10_review = False
+    level10_categories = factory.LazyFunction(dict)
+    managed_clients = factory.LazyAttribute(lambda o: o.organization.managed_clients)
+    status = factory.LazyFunction(
+        lambda: {"delegated_hours": "green", "owner_interruptions": "green", "aged_backlog": "green"}
+    )
+
+
+class RollupRunFactory(factory.django.DjangoModelFactory):
+    """A finished "recompute now" of two weeks, requested by a founder of the same org."""
+
+    class Meta:
+        model = RollupRun
+
+    organization = factory.SubFactory(OrganizationFactory)
+    requested_by = factory.LazyAttribute(lambda o: _founder_of(o.organization))
+    weeks_total = 2
+    weeks_done = 2
+    finished_at = factory.LazyFunction(timezone.now)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from msp_ops.orgs.access import can, org_view
 from msp_ops.orgs.forms import ApiTokenForm
 from msp_ops.orgs.middleware import SESSION_KEY
-from msp_ops.orgs.models import ApiToken, Membership
+from msp_ops.orgs.models import ApiToken, Membership, Role
 from msp_ops.orgs.roles import Perm
 from msp_ops.orgs.services import issue_api_token, revoke_api_token
 
@@ -22,6 +22,10 @@ from msp_ops.orgs.services import issue_api_token, revoke_api_token
 def home(request: HttpRequest) -> HttpResponse:
     if request.membership is None:
         return redirect("no_organization")
+    if request.membership.role == Role.SERVICE_MANAGER:
+        # The service manager's week is the KPI dashboard and its Level-10 review (SPEC: "Three
+        # people use it"); the founder logs time first. The route is the KPI app's, by name.
+        return redirect("kpis:dashboard")
     if can(request, Perm.LOG_OWN_TIME):
         return redirect("audits:today")
     return redirect("audits:audit_list")

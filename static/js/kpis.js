@@ -1,0 +1,97 @@
+// The KPI dashboard's 12-week trend charts, drawn by the vendored Chart.js from data handed over
+// with json_script (#kpi-chart-data); drawn again when htmx swaps the figures in after a
+// recompute (htmx.onLoad). Bars are coloured by each week's status; dashed lines are targets.
+// Also: Print buttons, and Cancel on the to-do form opened in place.
+(function () {
+  "use strict";
+
+  const STATUS_COLORS = { green: "#12b76a", amber: "#f79009", red: "#f04438" };
+  const NO_STATUS = "#98a2b3";
+  const TARGET = "#067647";
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+    const cancel = event.target.closest("[data-close-todo-form]");
+    if (cancel) {
+      const slot = cancel.closest(".todo-slot");
+      if (slot) slot.innerHTML = "";
+    }
+  });
+
+  function bars(label, series) {
+    return {
+      type: "bar",
+      label: label,
+      data: series.values,
+      backgroundColor: series.status.map(function (s) { return STATUS_COLORS[s] || NO_STATUS; }),
+      order: 3,
+    };
+  }
+
+  function line(label, values, color, dashed) {
+    return {
+      type: "line",
+      label: label,
+      data: values,
+      borderColor: color,
+      backgroundColor: color,
+      borderWidth: 2,
+      borderDash: dashed ? [6, 4] : [],
+      pointRadius: dashed ? 0 : 2,
+      spanGaps: true,
+      fill: false,
+      order: dashed ? 1 : 2,
+    };
+  }
+
+  const DATASETS = {
+    delegated_hours: function (s) {
+      const sets = [bars("Delegated hours", s), line(s.amber ? "Green target" : "Previous 4 weeks' mean", s.target, TARGET, true)];
+      if (s.amber) sets.push(line("Amber line", s.amber, "#b54708", true));
+      return sets;
+    },
+    owner_interruptions: function (s) {
+      return [bars("Interruptions", s), line("4-week average", s.average, "#2454d6", false),
+        line("Target (4-week average)", s.target, TARGET, true)];
+    },
+    aged_backlog: function (s) {
+      return [bars("Aged tickets", s), line("Worst team", s.worst_team, "#7a5af8", false),
+        line("Target per team", s.target, TARGET, true)];
+    },
+  };
+
+  function draw(root) {
+    if (!window.Chart || !root || !root.querySelector) return;
+    const source = root.querySelector("#kpi-chart-data");
+    if (!source) return;
+    const data = JSON.parse(source.textContent);
+    window.Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    window.Chart.defaults.animation = false;
+    root.querySelectorAll("canvas[data-kpi-chart]").forEach(function (canvas) {
+      const key = canvas.dataset.kpiChart;
+      if (!data[key] || window.Chart.getChart(canvas)) return;
+      new window.Chart(canvas, {
+        type: "bar",
+        data: { labels: data.labels, datasets: DATASETS[key](data[key]) },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          interaction: { mode: "index", intersect: false },
+          plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
+          scales: { y: { beginAtZero: true }, x: { ticks: { autoSkip: true, maxRotation: 0 } } },
+        },
+      });
+    });
+  }
+
+  if (window.htmx) window.htmx.onLoad(draw);
+  else document.addEventListener("DOMContentLoaded", function () { draw(document.body); });
+
+  // Redraw at paper width before printing, and back after.
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("canvas[data-kpi-chart]").forEach(function (canvas) {
+      const chart = window.Chart && window.Chart.getChart(canvas);
+      if (chart) chart.resize();
+    });
+  });
+})();

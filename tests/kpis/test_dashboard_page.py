@@ -1,0 +1,555 @@
+"""The weekly KPI dashboard: who opens it, the exact figures of hand-made rows, the targets of both
+delegated-hours regimes, the trend charts' data, week navigation, the "computed at" warnings,
+the Level-10 agenda (teams, interruptions by category and channel, delegations due for review),
+the CSV export, "Recompute now" and its progress, and a query count that does not grow."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from delegation.models import DelegationStatus
+from kpis.models import RollupRun, WeeklyKpi
+from kpis.tasks import roll_up_requested
+from tests.factories import (
+    DelegationFactory,
+    InterruptionFactory,
+    OrganizationFactory,
+    RollupRunFactory,
+    WeeklyKpiFactory,
+)
+from tests.kpis.page_helpers import HTMX, body, client_for, elements, inner, text, texts
+
+CHI = ZoneInfo("America/Chicago")
+NOW = datetime(2025, 3, 12, 10, 0, tzinfo=CHI)  # Wednesday 12 March 2025, 10:00 in Chicago
+THIS_WEEK, LAST_WEEK = date(2025, 3, 10), date(2025, 3, 3)
+DASHBOARD = "/kpis/"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def chi(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2025, month, day, hour, minute, tzinfo=CHI)
+
+
+def last_weeks_row(org, **fields) -> WeeklyKpi:
+    """The week of 3 March, rolled up again this morning (final, fresh): delegated 7.50 h (amber:
+    5 <= 7.50 < 10), 5 interruptions with a 4-week average of 3.25 (red: above 2), 6 aged tickets,
+    4 of them Tier 1's (red: above 3; a Level-10 review)."""
+    values = {
+        "organization": org,
+        "week": LAST_WEEK,
+        "final": True,
+        "computed_at": chi(3, 12, 2),
+        "delegated_hours": Decimal("7.50"),
+        "personal_hours": Decimal("21.25"),
+        "logged_hours": Decimal("28.75"),
+        "hours_by_tag": {"repetitive": "3.00", "outsourceable": "1.50", "systemizable": "0.00",
+                         "owner_by_habit": "2.25"},
+        "owner_interruptions": 5,
+        "owner_interruptions_4wk_avg": Decimal("3.25"),
+        "aged_backlog": 6,
+        "aged_backlog_by_team": {"Unassigned": 1, "Tier 2": 1, "Tier 1": 4},
+        "level10_review": True,
+        "level10_categories": {"Tier 1": ["VPN", "Backup", "Email"]},
+        "managed_clients": 24,
+        "status": {"delegated_hours": "amber", "owner_interruptions": "red", "aged_backlog": "red"},
+        **fields,
+    }  # fmt: skip
+    return WeeklyKpiFactory(**values)
+
+
+def card(html: str, key: str) -> dict[str, str]:
+    section = inner(html, id=f"card-{key}")
+    found = {role: text(section, data_role=role) for role in ("value", "status", "target")}
+    details = texts(section, data_role="detail")
+    found["detail"] = details[0] if details else ""
+    return found
+
+
+def chart_data(html: str) -> dict:
+    return json.loads(inner(html, id="kpi-chart-data"))
+
+
+# --- who opens it -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("founder", 200), ("manager", 200), ("viewer", 200), ("technician", 403)]
+)
+def test_the_dashboard_by_role(request, role, status):
+    response = client_for(request.getfixturevalue(role)).get(DASHBOARD)
+    assert response.status_code == status
+    if status == 403:
+        assert "Your role may not view." in body(response)
+
+
+def test_the_service_manager_lands_on_the_dashboard(manager, founder):
+    assert client_for(manager).get("/").url == DASHBOARD
+    assert client_for(founder).get("/").url == "/audits/today/"  # the founder logs time first
+
+
+@pytest.mark.parametrize(("role", "links"), [("manager", True), ("viewer", True), ("technician", False)])
+def test_the_nav_links_the_kpi_pages_to_those_who_may_view(request, role, links):
+    html = body(client_for(request.getfixturevalue(role)).get("/org/tokens/"))
+    nav = html.split('<nav class="nav"', 1)[1].split("</nav>", 1)[0]
+    for label in ("KPIs", "Stand-up", "To-dos"):
+        assert (f">{label}</a>" in nav) is links, label
+
+
+def test_only_who_may_recompute_sees_the_button(founder, manager, viewer):
+    assert 'id="recompute"' in body(client_for(founder).get(DASHBOARD))
+    assert 'id="recompute"' in body(client_for(manager).get(DASHBOARD))
+    assert 'id="recompute"' not in body(client_for(viewer).get(DASHBOARD))
+
+
+# --- the figures ------------------------------------------------------------------------------
+
+
+def test_the_cards_show_the_rows_figures_targets_and_statuses_in_words(org, viewer):
+    last_weeks_row(org)
+    html = body(client_for(viewer).get(DASHBOARD, {"week": "2025-03-03"}))
+
+    # 24 managed clients, at least the threshold of 20: the fixed green/amber lines (SPEC 2).
+    assert card(html, "delegated_hours") == {
+        "value": "7.50 h",
+        "status": "Amber: watch",
+        "target": "Target: Green at 10 h or more, amber at 5 h or more.",
+        "detail": "24 managed clients (fixed target from 20)",
+    }
+    assert card(html, "owner_interruptions") == {
+        "value": "5",
+        "status": "Red: off target",
+        "target": "Target: Green when the 4-week average is at most 2.",
+        "detail": "4-week average 3.25",
+    }
+    assert card(html, "aged_backlog") == {
+        "value": "6",
+        "status": "Red: off target",
+        "target": "Target: Green when every team is at 3 or fewer.",
+        "detail": "A team at 4 or more triggers a Level-10 review",
+    }
+    assert 'class="card kpi-card status-amber" id="card-delegated_hours"' in html
+    assert text(html, id="computed-at") == "Final Computed Wed 12 Mar 2025, 02:00 (America/Chicago)"
+    assert "stale-warning" not in html
+
+
+def test_the_backlog_per_team_sorts_unassigned_last_and_marks_the_review(org, viewer):
+    last_weeks_row(org)
+    table = inner(body(client_for(viewer).get(DASHBOARD, {"week": "2025-03-03"})), id="team-backlog")
+    rows = elements(table, data_team="Tier 1") + elements(table, data_team="Tier 2")
+    assert [r["text"] for r in rows] == ["Tier 1 4 Level-10 review", "Tier 2 1"]
+    assert texts(table, data_role="aged") == ["4", "1", "1"]  # Tier 1, Tier 2, Unassigned
+    assert table.index('data-team="Tier 2"') < table.index('data-team="Unassigned"')
+
+
+def test_fewer_managed_clients_target_the_mean_of_the_previous_four_weeks_rows(org, viewer):
+    # Week of 10 March with 12 managed clients (under 20): green at the mean delegated hours of
+    # the 4 weeks before, a week without a row counting 0: (2.00 + 4.00 + 0 + 6.50) / 4 = 3.125,
+    # shown with 2 places (half up) as 3.13 h.
+    for week, hours in [(date(2025, 2, 10), "2.00"), (date(2025, 2, 17), "4.00"), (LAST_WEEK, "6.50")]:
+        WeeklyKpiFactory(organization=org, week=week, delegated_hours=Decimal(hours), managed_clients=12)
+    WeeklyKpiFactory(
+        organization=org, week=THIS_WEEK, final=False, computed_at=chi(3, 12, 2), managed_clients=12,
+        delegated_hours=Decimal("3.00"),
+        status={"delegated_hours": "amber", "owner_interruptions": "green", "aged_backlog": "green"},
+    )  # fmt: skip
+    html = body(client_for(viewer).get(DASHBOARD))
+
+    assert card(html, "delegated_hours") == {
+        "value": "3.00 h",
+        "status": "Amber: watch",
+        "target": "Target: Green at the previous 4 weeks' mean or more (3.13 h), amber below.",
+        "detail": "12 managed clients: a steady increase is the goal (fixed target from 20)",
+    }
+    data = chart_data(html)["delegated_hours"]
+    assert data["amber"] is None
+    # Target line of each charted week: the mean of its own 4 previous weeks' rows.
+    # 17 Feb: (0 + 0 + 0 + 2.00) / 4; 24 Feb: (0 + 0 + 2.00 + 4.00) / 4; 3 Mar: (0 + 2.00 + 4.00 + 0) / 4.
+    assert data["target"][-4:] == [0.5, 1.5, 1.5, 3.13]
+
+
+def test_the_trend_charts_carry_twelve_weeks_of_rows_and_target_lines(org, viewer):
+    last_weeks_row(org)
+    WeeklyKpiFactory(organization=org, week=date(2024, 12, 9), delegated_hours=Decimal(11))  # 13 weeks back
+    WeeklyKpiFactory(
+        organization=org, week=date(2025, 2, 17), delegated_hours=Decimal("10.25"), owner_interruptions=1,
+        owner_interruptions_4wk_avg=Decimal("0.75"), aged_backlog=3,
+        aged_backlog_by_team={"Tier 1": 2, "Tier 2": 1},
+    )  # fmt: skip
+    html = body(client_for(viewer).get(DASHBOARD, {"week": "2025-03-03"}))
+    data = chart_data(html)
+
+    assert data["labels"][0] == "16 Dec" and data["labels"][-1] == "3 Mar"  # noqa: PT018
+    assert len(data["labels"]) == 12
+    empty = [None] * 12
+    assert data["delegated_hours"] == {
+        "values": [*empty[:9], 10.25, None, 7.5],
+        "status": [*empty[:9], "green", None, "amber"],
+        "target": [10.0] * 12,
+        "amber": [5.0] * 12,
+    }
+    assert data["owner_interruptions"]["values"] == [*empty[:9], 1, None, 5]
+    assert data["owner_interruptions"]["average"] == [*empty[:9], 0.75, None, 3.25]
+    assert data["owner_interruptions"]["target"] == [2.0] * 12
+    assert data["aged_backlog"]["values"] == [*empty[:9], 3, None, 6]
+    assert data["aged_backlog"]["worst_team"] == [*empty[:9], 2, None, 4]
+    assert data["aged_backlog"]["target"] == [3] * 12
+    for key in ("delegated_hours", "owner_interruptions", "aged_backlog"):
+        assert f'<canvas id="chart-{key}" data-kpi-chart="{key}" role="img"' in html
+    # The same figures as a table, newest first.
+    table = inner(html, id="trend-figures")
+    assert '7.50 <span class="small muted">amber</span>' in table
+    assert table.count("not rolled up") == 10
+    assert 'src="/static/vendor/chart-4.6.1.umd.min.js"' in html
+
+
+def test_week_navigation(org, viewer):
+    client = client_for(viewer)
+    current = body(client.get(DASHBOARD))
+    assert "Weekly KPIs · Mon 10 Mar – Sun 16 Mar 2025" in current
+    assert 'id="prev-week" rel="prev" href="?week=2025-03-03"' in current
+    assert 'id="next-week"' not in current  # no week after the current one
+    assert 'id="this-week"' not in current
+
+    older = body(client.get(DASHBOARD, {"week": "2025-02-24"}))
+    assert "Weekly KPIs · Mon 24 Feb – Sun 2 Mar 2025" in older
+    assert 'id="next-week" rel="next" href="?week=2025-03-03"' in older
+    assert 'id="this-week" href="/kpis/"' in older
+
+    # Not a Monday, or not a date: the current week.
+    assert "Mon 10 Mar – Sun 16 Mar 2025" in body(client.get(DASHBOARD, {"week": "2025-03-05"}))
+    assert "Mon 10 Mar – Sun 16 Mar 2025" in body(client.get(DASHBOARD, {"week": "soon"}))
+
+
+# --- when the figures were computed -----------------------------------------------------------
+
+
+def test_a_week_without_a_row_says_so(org, manager):
+    html = body(client_for(manager).get(DASHBOARD))
+    assert text(html, id="computed-at") == "Not rolled up yet."
+    assert text(html, id="stale-warning") == (
+        "This week has no KPI figures yet: the nightly rollup has not run for it. "
+        "Use “Recompute now” to compute them."
+    )
+    assert card(html, "delegated_hours")["value"] == "—"
+    assert card(html, "delegated_hours")["status"] == "No status yet"
+
+
+@pytest.mark.parametrize(
+    ("computed_at", "warned"),
+    [(NOW - timedelta(hours=24), False), (NOW - timedelta(hours=24, minutes=1), True)],
+    ids=["24 hours old", "older than 24 hours"],
+)
+def test_figures_older_than_a_day_are_flagged(org, viewer, computed_at, warned):
+    WeeklyKpiFactory(organization=org, week=THIS_WEEK, final=False, computed_at=computed_at)
+    html = body(client_for(viewer).get(DASHBOARD))
+    assert text(html, id="computed-at") == (
+        f"Week to date Computed Tue 11 Mar 2025, {computed_at.astimezone(CHI):%H:%M} (America/Chicago)"
+    )
+    if warned:
+        assert text(html, id="stale-warning") == (
+            "These figures are more than 24 hours old: the nightly rollup may not be running."
+        )
+    else:
+        assert "stale-warning" not in html
+
+
+def test_last_weeks_final_figures_are_refreshed_nightly_too(org, viewer):
+    # The previous week is rolled up every night of this week (late entries): its row of
+    # Monday 02:00 is 56 hours old on Wednesday at 10:00.
+    last_weeks_row(org, computed_at=chi(3, 10, 2))
+    html = body(client_for(viewer).get(DASHBOARD, {"week": "2025-03-03"}))
+    assert "These figures are more than 24 hours old" in text(html, id="stale-warning")
+
+
+def test_an_older_weeks_final_figures_are_not_stale(org, viewer):
+    WeeklyKpiFactory(
+        organization=org, week=date(2025, 1, 6), computed_at=datetime(2025, 1, 19, 8, tzinfo=CHI)
+    )
+    html = body(client_for(viewer).get(DASHBOARD, {"week": "2025-01-06"}))
+    assert text(html, id="computed-at") == "Final Computed Sun 19 Jan 2025, 08:00 (America/Chicago)"
+    assert "stale-warning" not in html
+
+
+def test_an_ended_week_computed_only_before_its_end_is_week_to_date(org, viewer):
+    WeeklyKpiFactory(organization=org, week=date(2025, 1, 6), final=False, computed_at=chi(1, 10, 2))
+    html = body(client_for(viewer).get(DASHBOARD, {"week": "2025-01-06"}))
+    assert text(html, id="stale-warning") == (
+        "These figures were computed before the week ended: they are week-to-date, not final."
+    )
+
+
+# --- the Level-10 agenda ----------------------------------------------------------------------
+
+
+def test_the_agenda_names_the_teams_that_triggered_and_their_top_categories(org, manager):
+    last_weeks_row(org, level10_categories={"Tier 1": ["VPN", "Backup", "Email"], "Unassigned": ["Printers"]},
+                   aged_backlog_by_team={"Unassigned": 4, "Tier 1": 4})  # fmt: skip
+    html = body(client_for(manager).get(DASHBOARD, {"week": "2025-03-03"}))
+    agenda = inner(html, id="level10-teams")
+    assert texts(agenda, class_="aging-name") == ["VPN", "Backup", "Email", "Printers"]  # Unassigned last
+    assert "<strong>Tier 1</strong>: 4 aged tickets." in agenda
+    # "Make a to-do" opens the small form in place, the title prefilled.
+    assert (
+        'hx-get="/kpis/todos/new/?title=Tier+1%3A+clear+the+aged+VPN+tickets+and+fix+the+cause'
+        '&amp;ticket_category=VPN&amp;week=2025-03-03"'
+    ) in agenda
+    assert agenda.count("data-make-todo") == 4
+
+
+def test_viewers_read_the_agenda_without_making_to_dos(org, viewer):
+    last_weeks_row(org)
+    agenda = inner(body(client_for(viewer).get(DASHBOARD, {"week": "2025-03-03"})), id="level10-teams")
+    assert "VPN" in agenda
+    assert "Make a to-do" not in agenda
+
+
+def test_no_team_at_four_aged_tickets_needs_no_review(org, viewer):
+    last_weeks_row(org, level10_review=False, level10_categories={}, aged_backlog_by_team={"Tier 1": 3})
+    html = body(client_for(viewer).get(DASHBOARD, {"week": "2025-03-03"}))
+    assert text(html, id="level10-teams") == "No team at 4 or more aged tickets: no review needed."
+
+
+def test_the_weeks_interruptions_by_category_and_channel(org, viewer):
+    # Week of 3 March (Chicago): two VPN calls and a "vpn" text (one category, compared
+    # case-insensitively), an email without a category, a chat not about a ticket; the call on
+    # Sunday 2 March at 23:30 and the one on Monday 10 March at 00:00 are other weeks'.
+    for when, channel, category, about in [
+        (chi(3, 3, 0), "call", "VPN", True), (chi(3, 5, 9), "call", "VPN", True),
+        (chi(3, 6, 9), "text", "vpn", True), (chi(3, 7, 9), "email", "", True),
+        (chi(3, 8, 9), "chat", "VPN", False), (chi(3, 2, 23, 30), "call", "VPN", True),
+        (chi(3, 10, 0), "call", "VPN", True),
+    ]:  # fmt: skip
+        InterruptionFactory(
+            organization=org, occurred_at=when, channel=channel, category=category, about_ticket=about
+        )
+    table = inner(
+        body(client_for(viewer).get(DASHBOARD, {"week": "2025-03-03"})), id="interruptions-by-category"
+    )
+
+    assert '<th scope="col" class="num">Call</th><th scope="col" class="num">Text</th>' in table
+    assert "Chat" not in table.split("</thead>")[0]  # no chat about a ticket: no column
+    assert text(table, data_category="VPN") == "VPN 2 1 · 3"
+    assert text(table, data_category="Uncategorized") == "Uncategorized · · 1 1"
+    assert text(table, data_role="total") == "4"
+    assert text(table, data_role="not-about-ticket") == "And 1 not about a ticket (not counted by the KPI)."
+
+
+def test_delegations_due_for_review_this_week_or_overdue(org, viewer):
+    due = DelegationFactory(
+        organization=org, title="Backups to the NOC", status=DelegationStatus.HANDED_OFF,
+        review_date=date(2025, 3, 16), delegate__name="Dana",
+    )  # fmt: skip
+    overdue = DelegationFactory(
+        organization=org, title="Password resets", status=DelegationStatus.HANDED_OFF,
+        review_date=date(2025, 3, 1), delegate__name="Eli",
+    )  # fmt: skip
+    DelegationFactory(organization=org, title="Next week", status="handed_off", review_date=date(2025, 3, 17))
+    DelegationFactory(organization=org, title="Already done", status="done", review_date=date(2025, 3, 12))
+    DelegationFactory(organization=org, title="No date", status="handed_off", review_date=None)
+    section = inner(body(client_for(viewer).get(DASHBOARD)), id="delegations-review")
+
+    # Oldest review first; the one before today is overdue.
+    assert texts(section, class_="overdue") == ["Password resets → Eli · Tickets · review Sat 1 Mar overdue"]
+    assert texts(section, class_="") == ["Backups to the NOC → Dana · Tickets · review Sun 16 Mar"]
+    assert section.index("Password resets") < section.index("Backups to the NOC")
+    assert f'href="/delegation/delegations/{due.pk}/"' in section
+    assert f'href="/delegation/delegations/{overdue.pk}/"' in section
+    for absent in ("Next week", "Already done", "No date"):
+        assert absent not in section
+
+
+# --- CSV export -------------------------------------------------------------------------------
+
+
+def test_the_csv_export_has_the_api_rows_fields_flattened(org, viewer):
+    last_weeks_row(org)
+    WeeklyKpiFactory(
+        organization=org, week=THIS_WEEK, final=False, computed_at=chi(3, 12, 2),
+        delegated_hours=Decimal("1.5"), aged_backlog=2, aged_backlog_by_team={"Tier 3": 2},
+        owner_interruptions=1, owner_interruptions_4wk_avg=Decimal("1.50"),
+    )  # fmt: skip
+    WeeklyKpiFactory(organization=OrganizationFactory(), week=THIS_WEEK)  # another org's: never exported
+    response = client_for(viewer).get("/kpis/weekly.csv")
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="acme-it-weekly-kpis.csv"'
+    assert body(response).split("\r\n") == [
+        "week,final,computed_at,delegated_hours,personal_hours,logged_hours,hours_repetitive,"
+        "hours_outsourceable,hours_systemizable,hours_owner_by_habit,owner_interruptions,"
+        "owner_interruptions_4wk_avg,aged_backlog,level10_review,aged_backlog:Tier 1,aged_backlog:Tier 2,"
+        "aged_backlog:Tier 3,aged_backlog:Unassigned,level10_categories:Tier 1,managed_clients,"
+        "status_delegated_hours,status_owner_interruptions,status_aged_backlog",
+        "2025-03-03,true,2025-03-12T02:00:00-05:00,7.50,21.25,28.75,3.00,1.50,0.00,2.25,5,3.25,6,true,"
+        "4,1,0,1,VPN; Backup; Email,24,amber,red,red",
+        "2025-03-10,false,2025-03-12T02:00:00-05:00,1.50,0.00,0.00,0.00,0.00,0.00,0.00,1,1.50,2,false,"
+        "0,0,2,0,,24,green,green,green",
+        "",
+    ]
+
+
+def test_the_csv_export_takes_a_range_of_weeks(org, viewer):
+    for week in (date(2025, 2, 17), date(2025, 2, 24), LAST_WEEK):
+        WeeklyKpiFactory(organization=org, week=week)
+    lines = body(
+        client_for(viewer).get("/kpis/weekly.csv", {"from": "2025-02-24", "to": "2025-03-03"})
+    ).split()
+    assert [line.split(",")[0] for line in lines[1:]] == ["2025-02-24", "2025-03-03"]
+
+
+def test_technicians_get_no_csv(technician):
+    assert client_for(technician).get("/kpis/weekly.csv").status_code == 403
+
+
+# --- recompute now ----------------------------------------------------------------------------
+
+
+def test_recompute_now_queues_a_run_once_committed_and_shows_it_queued(
+    org, manager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as queued:
+        response = client_for(manager).post("/kpis/rollup/", {"week": "2025-03-10"}, **HTMX)
+
+    run = RollupRun.objects.get()
+    assert (run.organization, run.requested_by, run.finished_at) == (org, manager, None)
+    assert len(queued) == 1  # the task is sent once the run is committed (services.request_rollup)
+    assert response.status_code == 202
+    html = body(response)
+    assert f'hx-get="/kpis/rollup/{run.pk}/" hx-trigger="every 1s" hx-swap="outerHTML"' in html
+    assert text(html, id="rollup-progress") == "Queued: waiting for a worker…"
+
+
+def test_a_second_click_while_a_run_is_under_way_shows_the_same_run(org, manager):
+    running = RollupRunFactory(organization=org, weeks_total=2, weeks_done=1, finished_at=None)
+    response = client_for(manager).post("/kpis/rollup/", **HTMX)
+    assert RollupRun.objects.count() == 1
+    assert f"/kpis/rollup/{running.pk}/" in body(response)
+
+
+@pytest.mark.parametrize("role", ["viewer", "technician"])
+def test_only_founders_and_service_managers_recompute(request, role):
+    response = client_for(request.getfixturevalue(role)).post("/kpis/rollup/", **HTMX)
+    assert response.status_code == 403
+    assert not RollupRun.objects.exists()
+
+
+def test_the_progress_polls_until_the_run_finishes_then_reloads_the_figures(org, manager):
+    run = RollupRunFactory(
+        organization=org, requested_by=manager, weeks_total=0, weeks_done=0, finished_at=None
+    )
+    client = client_for(manager)
+    url = f"/kpis/rollup/{run.pk}/"
+
+    queued = client.get(url, **HTMX)
+    assert text(body(queued), id="rollup-progress") == "Queued: waiting for a worker…"
+    assert 'hx-trigger="every 1s"' in body(queued)
+    assert "HX-Trigger" not in queued
+
+    RollupRun.objects.filter(pk=run.pk).update(weeks_total=2, weeks_done=1)
+    running = client.get(url, **HTMX)
+    assert text(body(running), id="rollup-progress") == "1/2 Recomputing: 1 of 2 weeks done…"
+    assert '<progress max="2" value="1"' in body(running)
+    assert 'hx-trigger="every 1s"' in body(running)
+
+    RollupRun.objects.filter(pk=run.pk).update(
+        weeks_done=2, finished_at=datetime(2025, 3, 12, 9, 59, 58, tzinfo=CHI)
+    )
+    done = client.get(url, **HTMX)
+    assert text(body(done), id="rollup-progress") == "✓ Recomputed 2 weeks at 09:59:58."
+    assert "hx-trigger" not in body(done)  # polling stops
+    assert done["HX-Trigger"] == "kpis-recomputed"  # the figures listen for it and reload
+    assert 'hx-trigger="kpis-recomputed from:body"' in body(client.get(DASHBOARD))
+
+
+def test_a_failed_run_says_why_and_stops_polling(org, manager):
+    run = RollupRunFactory(organization=org, error="The task queue is unreachable (OperationalError).")
+    response = client_for(manager).get(f"/kpis/rollup/{run.pk}/", **HTMX)
+    assert text(body(response), id="rollup-progress") == (
+        "Recompute failed: The task queue is unreachable (OperationalError). "
+        "The nightly rollup will catch up."
+    )
+    assert "hx-trigger" not in body(response)
+    assert "HX-Trigger" not in response
+
+
+def test_the_figures_reload_after_the_task_ran(org, manager, founder):
+    """The task itself (no worker here): the run's progress lands on it, the figures partial
+    then shows this week's fresh row."""
+    run = RollupRunFactory(
+        organization=org, requested_by=manager, weeks_total=0, weeks_done=0, finished_at=None
+    )
+    roll_up_requested(run.pk)
+    run.refresh_from_db()
+    assert (run.weeks_total, run.weeks_done, run.error) == (2, 2, "")
+    client = client_for(manager)
+    assert client.get(f"/kpis/rollup/{run.pk}/", **HTMX)["HX-Trigger"] == "kpis-recomputed"
+
+    figures = client.get(DASHBOARD, {"week": "2025-03-10"}, **HTMX)
+    html = body(figures)
+    assert html.lstrip().startswith("{# ") is False
+    assert html.lstrip().startswith('<div id="kpi-figures"')
+    assert text(html, id="computed-at") == "Week to date Computed Wed 12 Mar 2025, 10:00 (America/Chicago)"
+    assert "stale-warning" not in html
+
+
+def test_without_javascript_recompute_redirects_to_the_dashboard_showing_the_run(org, manager):
+    client = client_for(manager)
+    response = client.post("/kpis/rollup/", {"week": "2025-03-03"})
+    run = RollupRun.objects.get()
+    assert response.status_code == 302
+    assert response.url == f"/kpis/?week=2025-03-03&run={run.pk}"
+    assert "Queued: waiting for a worker…" in text(body(client.get(response.url)), id="rollup-progress")
+
+
+def test_a_reload_while_a_run_is_under_way_keeps_polling(org, viewer):
+    run = RollupRunFactory(organization=org, weeks_total=2, weeks_done=0, finished_at=None)
+    html = body(client_for(viewer).get(DASHBOARD))
+    assert f'hx-get="/kpis/rollup/{run.pk}/" hx-trigger="every 1s"' in html
+
+
+def test_another_organizations_run_is_404(org, manager, other_org):
+    foreign = RollupRunFactory(organization=other_org)
+    assert client_for(manager).get(f"/kpis/rollup/{foreign.pk}/", **HTMX).status_code == 404
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weeks_of_history", [1, 30])
+def test_the_dashboard_query_count_does_not_grow_with_history(
+    org, manager, weeks_of_history, django_assert_num_queries
+):
+    for n in range(weeks_of_history):
+        WeeklyKpiFactory(
+            organization=org, week=THIS_WEEK - timedelta(weeks=n), aged_backlog_by_team={"Tier 1": n}
+        )
+    InterruptionFactory.create_batch(3, organization=org, occurred_at=chi(3, 11, 9))
+    DelegationFactory(organization=org, status="handed_off", review_date=date(2025, 3, 11))
+    client = client_for(manager)
+    # session, user, membership (with its org), base.html's org switcher; targets, the 16 rows,
+    # last week's and this week's agenda to-dos, interruptions grouped, delegations due, the run
+    with django_assert_num_queries(11):
+        response = client.get(DASHBOARD)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("weeks_of_history", [1, 30])
+def test_the_csv_query_count_does_not_grow_with_history(
+    org, viewer, weeks_of_history, django_assert_num_queries
+):
+    for n in range(weeks_of_history):
+        WeeklyKpiFactory(organization=org, week=THIS_WEEK - timedelta(weeks=n))
+    client = client_for(viewer)
+    with django_assert_num_queries(4):  # session, user, membership, the rows
+        response = client.get("/kpis/weekly.csv")
+    assert body(response).count("\r\n") == weeks_of_history + 1

@@ -62,9 +62,23 @@ def update_settings(*, row: SlaPolicy | KpiTargets, values: dict[str, Any]) -> S
 # --- tickets and to-dos -------------------------------------------------------------------
 
 
+CLOSED_BEFORE_OPENED = "A ticket cannot be closed before it was opened."
+
+
 def save_tickets(*, org: Organization, tickets: Sequence[Ticket]) -> list[Saved[Ticket]]:
     """Stores tickets, upserting on ``external_id`` (required: a PSA pushes its ids)."""
-    return save_batch(org=org, items=tickets, noun="ticket")
+    return save_batch(org=org, items=tickets, rules=_ticket_rules, noun="ticket")
+
+
+def _ticket_rules(batch: Batch[Ticket]) -> None:
+    # The database's check constraint would refuse it too, but as an IntegrityError, which the
+    # batch reads as a lost race (a 409) instead of this item's error.
+    for index, ticket in enumerate(batch.items):
+        opened, closed = ticket.opened_at, ticket.closed_at
+        if not all(isinstance(t, datetime) and timezone.is_aware(t) for t in (opened, closed)):
+            continue  # missing or naive: the field's own error
+        if weeks.as_utc(closed) < weeks.as_utc(opened):  # in UTC: same-zone compares are wall-clock
+            batch.add(index, "closed_at", CLOSED_BEFORE_OPENED)
 
 
 def save_todos(*, org: Organization, todos: Sequence[Todo], now: datetime | None = None) -> list[Saved[Todo]]:
@@ -294,13 +308,17 @@ def interruption_breakdown(org: Organization, monday: date) -> dict[str, dict[st
         .annotate(count=Count("pk"), name=Min("category"))
         .order_by()
     )
-    by_category: dict[str, int] = {}
+    by_key: dict[str, int] = {}
     names: dict[str, str] = {}
     by_channel: dict[str, int] = {}
     for row in rows:
-        name = names.setdefault(row["key"], row["name"] or UNCATEGORIZED)
-        by_category[name] = by_category.get(name, 0) + row["count"]
+        # One name per category whatever the order of the groups ("VPN" for "VPN" and "vpn"),
+        # so two rollups write the same row.
+        key = row["key"]
+        names[key] = min(names.get(key, row["name"]), row["name"])
+        by_key[key] = by_key.get(key, 0) + row["count"]
         by_channel[row["channel"]] = by_channel.get(row["channel"], 0) + row["count"]
+    by_category = {names[key] or UNCATEGORIZED: count for key, count in by_key.items()}
 
     def most_first(counts: dict[str, int]) -> dict[str, int]:
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower())))

@@ -2,17 +2,19 @@
 
 Beat runs ``roll_up_due_organizations`` every hour; it fans out one task per organization
 whose local time is 02:00-02:59 then, so each organization rolls up at 2 a.m. its own time
-and workers on several machines share the night. One organization's failure is logged and
-retried by its own task; the others are not held up.
+and workers on several machines share the night. On the night the clocks skip 2 a.m.
+(spring forward in the US and Europe) the hour after the gap rolls up instead; on a night
+that repeats it (fall back in Europe) only its first occurrence does. One organization's
+failure is logged and retried by its own task; the others are not held up.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
 
 from kpis.models import RollupRun
@@ -22,20 +24,34 @@ from msp_ops.orgs.models import Organization
 
 logger = logging.getLogger(__name__)
 NIGHTLY_LOCAL_HOUR = 2
+ROLLUP_RETRIES = 5
 
 
 @shared_task
 def roll_up_due_organizations() -> int:
     """Queues the rollup of every organization whose local hour is 2 now; returns how many."""
     now = timezone.now()
-    due = [
-        org.pk
-        for org in Organization.objects.only("pk", "timezone")
-        if weeks.to_local(now, org.tz).hour == NIGHTLY_LOCAL_HOUR
-    ]
+    due = []
+    for org in Organization.objects.only("pk", "slug", "timezone").order_by("pk"):
+        try:
+            if is_nightly_hour(now, org.tz):
+                due.append(org.pk)
+        except Exception:  # e.g. a zone the installed tzdata no longer knows: the others still run
+            logger.exception("KPI rollup: cannot tell the local time of organization %s", org.slug)
     for org_id in due:
         roll_up_organization.delay(org_id)
     return len(due)
+
+
+def is_nightly_hour(now: datetime, tz: ZoneInfo) -> bool:
+    """Whether the hourly run at ``now`` is the organization's nightly one: its local hour is 2
+    (the first 2 a.m. of a night that repeats it), or 2 a.m. was skipped by the clocks jumping
+    forward within the last hour (then 3 a.m. rolls up: every local day gets exactly one run)."""
+    local = weeks.to_local(now, tz)
+    if local.hour == NIGHTLY_LOCAL_HOUR:
+        return local.fold == 0
+    hour_ago = weeks.to_local(weeks.minus(now, timedelta(hours=1)), tz)
+    return hour_ago.date() == local.date() and hour_ago.hour < NIGHTLY_LOCAL_HOUR < local.hour
 
 
 @shared_task
@@ -47,10 +63,17 @@ def roll_up_every_organization() -> int:
     return len(ids)
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=ROLLUP_RETRIES)
 def roll_up_organization(org_id: int, mondays: list[str] | None = None) -> int:
-    """The previous and the current week of one organization (or the weeks given)."""
-    org = Organization.objects.get(pk=org_id)
+    """The previous and the current week of one organization (or the weeks given).
+
+    Any failure is logged and retried with backoff (a database restart, a lock timeout; a
+    lasting one is retried ``ROLLUP_RETRIES`` times), in this organization's task only. An
+    organization deleted since it was queued has nothing to roll up."""
+    org = Organization.objects.filter(pk=org_id).first()
+    if org is None:
+        logger.info("KPI rollup: organization %s no longer exists", org_id)
+        return 0
     try:
         rows = roll_up_org(org=org, mondays=[date.fromisoformat(m) for m in mondays] if mondays else None)
     except Exception:

@@ -7,9 +7,7 @@ failure is reported and the others still roll up; the command then exits with st
 
 from __future__ import annotations
 
-import sys
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from kpis.services import roll_up_org
 from msp_ops.lib import weeks
@@ -32,7 +30,7 @@ class Command(BaseCommand):
             except ValueError as error:
                 raise CommandError(f"--week: {error}") from None
         orgs = [organization_or_error(org)] if org else list(Organization.objects.order_by("slug"))
-        bar = _Progress(len(orgs), enabled=self.stdout.isatty() and len(orgs) > 1)
+        bar = _Progress(self.stdout, len(orgs), enabled=self.stdout.isatty() and len(orgs) > 1)
         failed = []
         rows = 0
         for index, organization in enumerate(orgs, start=1):
@@ -40,6 +38,7 @@ class Command(BaseCommand):
                 rows += len(roll_up_org(org=organization, mondays=mondays))
             except Exception as error:  # one organization's failure stops no other
                 failed.append(organization.slug)
+                bar.close()  # the message on a line of its own, not after the bar
                 self.stderr.write(f"{organization.slug}: the rollup failed: {type(error).__name__}: {error}")
             bar.show(index, organization.slug)
         bar.close()
@@ -53,18 +52,23 @@ class _Progress:
 
     WIDTH = 30
 
-    def __init__(self, total: int, *, enabled: bool):
-        self.total, self.enabled = total, enabled
+    def __init__(self, out: OutputWrapper, total: int, *, enabled: bool):
+        # The command's own stdout (the terminal it checked), not sys.stdout.
+        self.out, self.total, self.enabled = out, total, enabled
+        self.drawn = False
 
     def show(self, done: int, label: str) -> None:
         if not self.enabled:
             return
         filled = self.WIDTH * done // self.total
-        sys.stdout.write(
-            f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{self.total} {label[:30]:<30}"
+        self.out.write(
+            f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{self.total} {label[:30]:<30}", ending=""
         )
-        sys.stdout.flush()
+        self.out.flush()
+        self.drawn = True
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stdout.write("\n")
+        """Ends the bar's line (once, after it was drawn)."""
+        if self.drawn:
+            self.out.write("")
+            self.drawn = False

@@ -2,9 +2,9 @@
 
 It reads the rolled-up ``WeeklyKpi`` rows only (SPEC 3), never recomputing a figure: the 16 rows
 up to the week shown in one query (12 for the trend charts, 4 more for the steady-increase
-target line), the targets, the week's interruptions grouped by category and channel, the
-delegations due for review, the agenda's to-dos (last week's and this week's) and a running
-recompute: a constant number of queries whatever the history (docs/kpis.md).
+target line; the week's row also holds its interruptions by category and by channel), the
+targets, the delegations due for review, the agenda's to-dos (last week's and this week's) and
+a running recompute: a constant number of queries whatever the history (docs/kpis.md).
 
 "Recompute now" (``Perm.RUN_ROLLUP``) calls ``services.request_rollup`` and answers the run's
 progress, polled every second (``rollup_progress``) until it finishes; the finished poll fires
@@ -14,13 +14,11 @@ progress, polled every second (``rollup_progress``) until it finishes; the finis
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Min, Q
-from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -29,7 +27,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from audits.models import TAG_FIELDS
-from delegation.models import UNCATEGORIZED, Channel, Delegation, DelegationStatus, Interruption
+from delegation.models import UNCATEGORIZED, Channel, Delegation, DelegationStatus
 from kpis import formulas, services
 from kpis.forms import monday_or_none
 from kpis.models import KpiTargets, RollupRun, WeeklyKpi
@@ -59,22 +57,12 @@ class Card:
     value: str  # as shown, with its unit
     status: str | None  # green | amber | red; None without a row
     target: str
-    detail: str = ""  # the 4-week average, the regime
+    detail: str = ""  # the figure beside it: logged hours, the 4-week average, the teams to review
+    note: str = ""  # how the target applies: the regime, the Level-10 rule
 
     @property
     def status_text(self) -> str:
         return STATUS_TEXT.get(self.status or "", "")
-
-
-@dataclass
-class InterruptionTable:
-    """The week's interruptions about a ticket by ticket category (rows) and channel (columns)."""
-
-    channels: list[tuple[str, str]] = field(default_factory=list)  # (value, label) present
-    rows: list[dict[str, Any]] = field(default_factory=list)  # {"category", "counts", "total"}
-    totals: list[int] = field(default_factory=list)
-    total: int = 0
-    not_about_ticket: int = 0
 
 
 # --- reading the rows -----------------------------------------------------------------------
@@ -113,16 +101,25 @@ def _cards(row: WeeklyKpi | None, rows, week: date, org: Organization, targets: 
             f"Green at {_number(targets.delegated_hours_green)} h or more, "
             f"amber at {_number(targets.delegated_hours_amber)} h or more"
         )
-        regime = f"{clients} managed clients (fixed target from {targets.managed_clients_threshold})"
+        regime = (
+            f"{clients} managed clients: fixed targets (from {targets.managed_clients_threshold} clients)"
+        )
     else:
         delegated_target = (
             f"Green at the previous 4 weeks' mean or more ({_previous_mean(rows, week):.2f} h), amber below"
         )
         regime = (
-            f"{clients} managed clients: a steady increase is the goal "
-            f"(fixed target from {targets.managed_clients_threshold})"
+            f"{clients} managed clients: the goal is a steady increase "
+            f"(fixed targets from {targets.managed_clients_threshold} clients)"
         )
     team_max = targets.aged_backlog_team_max
+    if row is None:
+        delegated_detail = interruptions_detail = backlog_detail = ""
+    else:
+        delegated_detail = f"of {row.logged_hours:.2f} h logged; {row.personal_hours:.2f} h personal"
+        interruptions_detail = f"4-week average {row.owner_interruptions_4wk_avg:.2f}"
+        reviewed = sorted(row.level10_categories, key=team_order)
+        backlog_detail = f"Level-10 review: {', '.join(reviewed)}" if reviewed else "No Level-10 review"
     return [
         Card(
             "delegated_hours",
@@ -130,6 +127,7 @@ def _cards(row: WeeklyKpi | None, rows, week: date, org: Organization, targets: 
             f"{row.delegated_hours:.2f} h" if row is not None else "—",
             status.get("delegated_hours"),
             delegated_target,
+            delegated_detail,
             regime,
         ),
         Card(
@@ -138,7 +136,8 @@ def _cards(row: WeeklyKpi | None, rows, week: date, org: Organization, targets: 
             str(row.owner_interruptions) if row is not None else "—",
             status.get("owner_interruptions"),
             f"Green when the 4-week average is at most {_number(targets.interruptions_4wk_green_max)}",
-            f"4-week average {row.owner_interruptions_4wk_avg:.2f}" if row is not None else "",
+            interruptions_detail,
+            "Contacts about a ticket, Monday to Sunday",
         ),
         Card(
             "aged_backlog",
@@ -146,6 +145,7 @@ def _cards(row: WeeklyKpi | None, rows, week: date, org: Organization, targets: 
             str(row.aged_backlog) if row is not None else "—",
             status.get("aged_backlog"),
             f"Green when every team is at {team_max} or fewer",
+            backlog_detail,
             f"A team at {formulas.LEVEL10_TEAM_MIN} or more triggers a Level-10 review",
         ),
     ]
@@ -251,41 +251,21 @@ def _level10(row: WeeklyKpi | None, week: date) -> list[dict]:
     ]
 
 
-def interruption_table(org: Organization, week: date) -> InterruptionTable:
-    """The week's interruptions by ticket category (compared case-insensitively; SPEC 1) and
-    channel: the ones about a ticket, which the KPI counts, and how many others (one query)."""
-    start, end = weeks.week_bounds(week, org.tz)
-    grouped = (
-        Interruption.objects.for_org(org)
-        .filter(occurred_at__gte=start, occurred_at__lt=end)
-        .annotate(key=Lower("category"))
-        .values("key", "channel")
-        .annotate(
-            about=Count("pk", filter=Q(about_ticket=True)),
-            other=Count("pk", filter=Q(about_ticket=False)),
-            name=Min("category"),
-        )
-        .order_by()
-    )
-    table = InterruptionTable()
-    by_category: dict[str, dict[str, Any]] = {}
-    present: set[str] = set()
-    for group in grouped:
-        table.not_about_ticket += group["other"]
-        if not group["about"]:
-            continue
-        present.add(group["channel"])
-        entry = by_category.setdefault(group["key"], {"category": group["name"] or UNCATEGORIZED, "by": {}})
-        entry["category"] = min(entry["category"], group["name"] or UNCATEGORIZED)
-        entry["by"][group["channel"]] = entry["by"].get(group["channel"], 0) + group["about"]
-    table.channels = [(value, label) for value, label in Channel.choices if value in present]
-    for entry in by_category.values():
-        counts = [entry["by"].get(value, 0) for value, _ in table.channels]
-        table.rows.append({"category": entry["category"], "counts": counts, "total": sum(counts)})
-    table.rows.sort(key=lambda r: (-r["total"], r["category"] == UNCATEGORIZED, r["category"].lower()))
-    table.totals = [sum(r["counts"][i] for r in table.rows) for i in range(len(table.channels))]
-    table.total = sum(table.totals)
-    return table
+def _interruptions(row: WeeklyKpi | None) -> dict[str, Any]:
+    """The week's interruptions about a ticket by ticket category and by channel, as the rollup
+    stored them (``services.interruption_breakdown``), most first (jsonb keeps no key order)."""
+    if row is None:
+        return {"categories": [], "channels": [], "total": 0}
+
+    def most_first(counts: dict[str, int], label=lambda key: key) -> list[tuple[str, int]]:
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] == UNCATEGORIZED, kv[0].lower()))
+        return [(label(key), count) for key, count in ordered if count]
+
+    return {
+        "categories": most_first(row.interruptions_by_category),
+        "channels": most_first(row.interruptions_by_channel, lambda key: CHANNEL_LABELS.get(key, key)),
+        "total": sum(row.interruptions_by_channel.values()),
+    }
 
 
 def _due_delegations(org: Organization, week: date, today: date) -> list[Delegation]:
@@ -356,7 +336,7 @@ def figures_context(request: HttpRequest, week: date, now: datetime) -> dict[str
         "trend_table": _trend_table(trend),
         "teams": _teams(row, targets),
         "level10": _level10(row, week),
-        "interruptions": interruption_table(org, week),
+        "interruptions": _interruptions(row),
         "due_delegations": _due_delegations(org, week, today),
         "todos_reviewed": reviewed,
         "todos_new": new,

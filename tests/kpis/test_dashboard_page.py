@@ -21,6 +21,7 @@ from tests.factories import (
     InterruptionFactory,
     OrganizationFactory,
     RollupRunFactory,
+    TodoFactory,
     WeeklyKpiFactory,
 )
 from tests.kpis.page_helpers import HTMX, body, client_for, elements, inner, text, texts
@@ -71,8 +72,8 @@ def last_weeks_row(org, **fields) -> WeeklyKpi:
 def card(html: str, key: str) -> dict[str, str]:
     section = inner(html, id=f"card-{key}")
     found = {role: text(section, data_role=role) for role in ("value", "status", "target")}
-    details = texts(section, data_role="detail")
-    found["detail"] = details[0] if details else ""
+    for role in ("detail", "note"):
+        found[role] = (texts(section, data_role=role) or [""])[0]
     return found
 
 
@@ -124,19 +125,22 @@ def test_the_cards_show_the_rows_figures_targets_and_statuses_in_words(org, view
         "value": "7.50 h",
         "status": "Amber: watch",
         "target": "Target: Green at 10 h or more, amber at 5 h or more.",
-        "detail": "24 managed clients (fixed target from 20)",
+        "detail": "of 28.75 h logged; 21.25 h personal",
+        "note": "24 managed clients: fixed targets (from 20 clients).",
     }
     assert card(html, "owner_interruptions") == {
         "value": "5",
         "status": "Red: off target",
         "target": "Target: Green when the 4-week average is at most 2.",
         "detail": "4-week average 3.25",
+        "note": "Contacts about a ticket, Monday to Sunday.",
     }
     assert card(html, "aged_backlog") == {
         "value": "6",
         "status": "Red: off target",
         "target": "Target: Green when every team is at 3 or fewer.",
-        "detail": "A team at 4 or more triggers a Level-10 review",
+        "detail": "Level-10 review: Tier 1",
+        "note": "A team at 4 or more triggers a Level-10 review.",
     }
     assert 'class="card kpi-card status-amber" id="card-delegated_hours"' in html
     assert text(html, id="computed-at") == "Final Computed Wed 12 Mar 2025, 02:00 (America/Chicago)"
@@ -160,7 +164,7 @@ def test_fewer_managed_clients_target_the_mean_of_the_previous_four_weeks_rows(o
         WeeklyKpiFactory(organization=org, week=week, delegated_hours=Decimal(hours), managed_clients=12)
     WeeklyKpiFactory(
         organization=org, week=THIS_WEEK, final=False, computed_at=chi(3, 12, 2), managed_clients=12,
-        delegated_hours=Decimal("3.00"),
+        delegated_hours=Decimal("3.00"), personal_hours=Decimal("2.00"), logged_hours=Decimal("5.00"),
         status={"delegated_hours": "amber", "owner_interruptions": "green", "aged_backlog": "green"},
     )  # fmt: skip
     html = body(client_for(viewer).get(DASHBOARD))
@@ -169,7 +173,8 @@ def test_fewer_managed_clients_target_the_mean_of_the_previous_four_weeks_rows(o
         "value": "3.00 h",
         "status": "Amber: watch",
         "target": "Target: Green at the previous 4 weeks' mean or more (3.13 h), amber below.",
-        "detail": "12 managed clients: a steady increase is the goal (fixed target from 20)",
+        "detail": "of 5.00 h logged; 2.00 h personal",
+        "note": "12 managed clients: the goal is a steady increase (fixed targets from 20 clients).",
     }
     data = chart_data(html)["delegated_hours"]
     assert data["amber"] is None
@@ -320,29 +325,36 @@ def test_no_team_at_four_aged_tickets_needs_no_review(org, viewer):
     assert text(html, id="level10-teams") == "No team at 4 or more aged tickets: no review needed."
 
 
-def test_the_weeks_interruptions_by_category_and_channel(org, viewer):
-    # Week of 3 March (Chicago): two VPN calls and a "vpn" text (one category, compared
-    # case-insensitively), an email without a category, a chat not about a ticket; the call on
-    # Sunday 2 March at 23:30 and the one on Monday 10 March at 00:00 are other weeks'.
-    for when, channel, category, about in [
-        (chi(3, 3, 0), "call", "VPN", True), (chi(3, 5, 9), "call", "VPN", True),
-        (chi(3, 6, 9), "text", "vpn", True), (chi(3, 7, 9), "email", "", True),
-        (chi(3, 8, 9), "chat", "VPN", False), (chi(3, 2, 23, 30), "call", "VPN", True),
-        (chi(3, 10, 0), "call", "VPN", True),
-    ]:  # fmt: skip
-        InterruptionFactory(
-            organization=org, occurred_at=when, channel=channel, category=category, about_ticket=about
-        )
-    table = inner(
+def test_the_weeks_interruptions_by_category_and_channel_from_its_row(org, viewer):
+    # As the rollup stores them (services.interruption_breakdown); jsonb keeps no key order, so
+    # the page orders them: most first, then by name, Uncategorized after its equals.
+    last_weeks_row(
+        org,
+        interruptions_by_category={"Uncategorized": 1, "Backup": 1, "VPN": 3},
+        interruptions_by_channel={"email": 1, "call": 2, "text": 1, "escalation": 1},
+    )
+    section = inner(
         body(client_for(viewer).get(DASHBOARD, {"week": "2025-03-03"})), id="interruptions-by-category"
     )
+    assert text(section, data_role="total") == "5"
+    assert texts(inner(section, id="interruptions-categories"), data_category="VPN") == ["VPN 3"]
+    categories = inner(section, id="interruptions-categories").split("<tbody>")[1]
+    assert [found["text"] for found in elements(categories) if found["html"].startswith("<th")] == [
+        "VPN 3", "Backup 1", "Uncategorized 1",
+    ]  # fmt: skip
+    channels = inner(section, id="interruptions-channels").split("<tbody>")[1]
+    assert [found["text"] for found in elements(channels) if found["html"].startswith("<th")] == [
+        "Call 2", "Email 1", "Emergency escalation 1", "Text 1",
+    ]  # fmt: skip
 
-    assert '<th scope="col" class="num">Call</th><th scope="col" class="num">Text</th>' in table
-    assert "Chat" not in table.split("</thead>")[0]  # no chat about a ticket: no column
-    assert text(table, data_category="VPN") == "VPN 2 1 · 3"
-    assert text(table, data_category="Uncategorized") == "Uncategorized · · 1 1"
-    assert text(table, data_role="total") == "4"
-    assert text(table, data_role="not-about-ticket") == "And 1 not about a ticket (not counted by the KPI)."
+
+def test_a_week_without_interruptions_or_without_a_row_says_so(org, viewer):
+    last_weeks_row(org)
+    client = client_for(viewer)
+    assert text(body(client.get(DASHBOARD, {"week": "2025-03-03"})), id="interruptions-by-category") == (
+        "No interruption about a ticket this week."
+    )
+    assert text(body(client.get(DASHBOARD)), id="interruptions-by-category") == "Not rolled up yet."
 
 
 def test_delegations_due_for_review_this_week_or_overdue(org, viewer):
@@ -488,6 +500,7 @@ def test_the_figures_reload_after_the_task_ran(org, manager, founder):
     run = RollupRunFactory(
         organization=org, requested_by=manager, weeks_total=0, weeks_done=0, finished_at=None
     )
+    InterruptionFactory(organization=org, occurred_at=chi(3, 11, 9), channel="text", category="VPN")
     roll_up_requested(run.pk)
     run.refresh_from_db()
     assert (run.weeks_total, run.weeks_done, run.error) == (2, 2, "")
@@ -500,6 +513,8 @@ def test_the_figures_reload_after_the_task_ran(org, manager, founder):
     assert html.lstrip().startswith('<div id="kpi-figures"')
     assert text(html, id="computed-at") == "Week to date Computed Wed 12 Mar 2025, 10:00 (America/Chicago)"
     assert "stale-warning" not in html
+    assert card(html, "owner_interruptions")["value"] == "1"
+    assert texts(html, data_channel="Text") == ["Text 1"]  # the breakdown the rollup stored
 
 
 def test_without_javascript_recompute_redirects_to_the_dashboard_showing_the_run(org, manager):
@@ -533,12 +548,12 @@ def test_the_dashboard_query_count_does_not_grow_with_history(
         WeeklyKpiFactory(
             organization=org, week=THIS_WEEK - timedelta(weeks=n), aged_backlog_by_team={"Tier 1": n}
         )
-    InterruptionFactory.create_batch(3, organization=org, occurred_at=chi(3, 11, 9))
+    TodoFactory.create_batch(3, organization=org, created_week=THIS_WEEK - timedelta(weeks=1))
     DelegationFactory(organization=org, status="handed_off", review_date=date(2025, 3, 11))
     client = client_for(manager)
     # session, user, membership (with its org), base.html's org switcher; targets, the 16 rows,
-    # last week's and this week's agenda to-dos, interruptions grouped, delegations due, the run
-    with django_assert_num_queries(11):
+    # last week's and this week's agenda to-dos (with their owners), delegations due, the run
+    with django_assert_num_queries(10):
         response = client.get(DASHBOARD)
     assert response.status_code == 200
 

@@ -8,6 +8,7 @@ CST) = [06:00Z, 06:00Z), no DST change inside. The backlog's figures have their 
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -17,11 +18,13 @@ import time_machine
 from django.forms.models import model_to_dict
 
 from audits.models import TAG_FIELDS, Handling
+from kpis import services
 from kpis.models import Ticket, WeeklyKpi
 from kpis.selectors import kpi_targets
 from kpis.services import roll_up_org, roll_up_week, update_settings, weeks_to_refresh
 from msp_ops.orgs.models import Membership, Role
 from tests.factories import InterruptionFactory, MembershipFactory, OrganizationFactory, TimeEntryFactory
+from tests.races import run_in_threads
 
 CHI = ZoneInfo("America/Chicago")
 WEEK = date(2025, 2, 24)
@@ -354,3 +357,30 @@ def test_the_rollup_of_a_week_takes_as_many_queries_whatever_the_data(
     assert row.owner_interruptions == rows
     assert row.aged_backlog == rows
     assert row.logged_hours == (Decimal(rows) * 25 / 60).quantize(Decimal("0.01"))
+
+
+# --- two rollups at once on the real PostgreSQL (the nightly task and "recompute now") ---------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_rollups_of_a_new_week_at_once_store_one_row(org, founder, monkeypatch):
+    entry(org, founder, chi(2, 24, 9), chi(2, 24, 11))
+    barrier = threading.Barrier(2, timeout=30)
+    real = services.week_figures
+
+    def figures_then_wait(*args, **kwargs):
+        found = real(*args, **kwargs)
+        barrier.wait()  # both have their figures: both write a row that does not exist yet
+        return found
+
+    monkeypatch.setattr(services, "week_figures", figures_then_wait)
+
+    results = run_in_threads(
+        lambda: roll_up_week(org=org, monday=WEEK, now=LATER),
+        lambda: roll_up_week(org=org, monday=WEEK, now=LATER + timedelta(minutes=1)),
+    )
+
+    assert [type(result) for result in results] == [WeeklyKpi, WeeklyKpi]
+    [row] = WeeklyKpi.objects.for_org(org)
+    assert row.delegated_hours == Decimal("2.00")
+    assert row.computed_at in (LATER, LATER + timedelta(minutes=1))

@@ -517,6 +517,24 @@ def test_the_figures_reload_after_the_task_ran(org, manager, founder):
     assert texts(html, data_channel="Text") == ["Text 1"]  # the breakdown the rollup stored
 
 
+@pytest.fixture
+def eager_celery():
+    from msp_ops.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.mark.django_db(transaction=True)  # as in production: the run commits, the task runs at once
+def test_with_eager_celery_the_answer_is_already_done_and_reloads_the_figures(org, manager, eager_celery):
+    response = client_for(manager).post("/kpis/rollup/", **HTMX)
+    assert response.status_code == 202
+    assert text(body(response), id="rollup-progress").startswith("✓ Recomputed 2 weeks at")
+    assert response["HX-Trigger"] == "kpis-recomputed"
+    assert WeeklyKpi.objects.filter(organization=org).count() == 2
+
+
 def test_without_javascript_recompute_redirects_to_the_dashboard_showing_the_run(org, manager):
     client = client_for(manager)
     response = client.post("/kpis/rollup/", {"week": "2025-03-03"})

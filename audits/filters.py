@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django_filters.fields import ChoiceField as FilterChoiceField
 
 from audits.models import TAG_FIELDS, Tag, TimeAudit, TimeEntry
 from msp_ops.api.serializers import LAST_YEAR, aware_datetime
@@ -21,10 +22,10 @@ END_OF_TIME = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)  # after any accepted ti
 
 
 class AwareDateTimeFormField(forms.Field):
-    """ISO 8601 with an offset; a naive or malformed value is a clear error."""
+    """ISO 8601 with an offset; a naive, malformed or empty (``?from=``) value is a clear error."""
 
     def to_python(self, value: str | None) -> datetime | None:
-        if value in (None, ""):
+        if value is None:  # not given
             return None
         try:
             return aware_datetime(value)
@@ -36,11 +37,24 @@ class AwareDateTimeFilter(django_filters.Filter):
     field_class = AwareDateTimeFormField
 
 
+class GivenChoiceField(FilterChoiceField):
+    """A choice that may be left out, but not sent empty: ``?tag=`` is refused like ``?tag=lazy``."""
+
+    def to_python(self, value: str | None) -> str:
+        if value == "":
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": "''"}
+            )
+        return super().to_python(value)
+
+
+class GivenChoiceFilter(django_filters.ChoiceFilter):
+    field_class = GivenChoiceField
+
+
 class TimeEntryFilter(django_filters.FilterSet):
     user = django_filters.CharFilter(field_name="user__username", label="Username of the member.")
-    tag = django_filters.ChoiceFilter(
-        choices=Tag.choices, method="filter_tag", label="Entries with this tag."
-    )
+    tag = GivenChoiceFilter(choices=Tag.choices, method="filter_tag", label="Entries with this tag.")
     category = django_filters.CharFilter(field_name="category__slug", label="Category slug.")
 
     class Meta:

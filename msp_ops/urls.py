@@ -15,3 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *plugins.page_urls(),  # each app's pages (msp_ops.plugins)
 ]
+
+# JSON for /api/ paths, Django's pages elsewhere (404s under /api/: msp_ops.api.urls.not_found).
+handler400 = "msp_ops.api.urls.bad_request"
+handler500 = "msp_ops.api.urls.server_error"

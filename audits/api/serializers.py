@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from audits.models import (
     DEFAULT_CATEGORY_SLUG,
+    MAX_ACTIVITY_LENGTH,
     TAG_FIELDS,
     Category,
     Handling,
@@ -57,7 +58,11 @@ class TimeEntrySerializer(StrictSerializer):
     )
     started_at = AwareDateTimeField(help_text="ISO 8601 with a UTC offset; answered in the org's zone.")
     ended_at = AwareDateTimeField(help_text="After started_at, at most 24 hours later.")
-    activity = serializers.CharField(max_length=500, help_text="What was done, 1 to 500 characters.")
+    activity = serializers.CharField(
+        min_length=1,
+        max_length=MAX_ACTIVITY_LENGTH,
+        help_text=f"What was done, 1 to {MAX_ACTIVITY_LENGTH} characters.",
+    )
     category = serializers.CharField(
         required=False,
         max_length=50,

@@ -1,7 +1,8 @@
 """Strict input for every serializer of the API (SPEC 4).
 
 - ``StrictSerializer`` refuses fields it does not know, naming them (read-only fields are
-  accepted and ignored, so an object read from the API can be sent back).
+  accepted and ignored, so an object read from the API can be sent back), and values of
+  another JSON type than the field's (``5`` for a text, ``"5"`` for a number).
 - ``AwareDateTimeField`` takes ISO 8601 with an offset only and answers in the
   organization's zone with its offset.
 - ``StrictBooleanField`` takes JSON ``true``/``false`` (and ``null`` where allowed), not ``"yes"``.
@@ -16,6 +17,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core import validators
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
@@ -82,12 +84,30 @@ class StrictBooleanField(serializers.BooleanField):
         self.fail("invalid")
 
 
+def json_type_fits(field: serializers.Field, value: Any) -> bool:
+    """Whether a JSON value has the type the field's schema states: DRF itself turns ``5`` into
+    ``"5"`` for a text field and ``"5"`` into ``5`` for a number; the API refuses both."""
+    if value is None:
+        return True  # DRF answers null itself ("This field may not be null.")
+    if isinstance(field, serializers.CharField):
+        return isinstance(value, str)
+    if isinstance(field, serializers.IntegerField):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(field, serializers.FloatField):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return True
+
+
 class StrictSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> Any:
         errors: dict[str, list[str]] = {}
-        if isinstance(data, Mapping) and (unknown := [key for key in data if key not in self.fields]):
-            known = ", ".join(name for name, field in self.fields.items() if not field.read_only)
-            errors = {str(key): [f"Unknown field. Known fields: {known}."] for key in unknown}
+        if isinstance(data, Mapping):
+            if unknown := [key for key in data if key not in self.fields]:
+                known = ", ".join(name for name, field in self.fields.items() if not field.read_only)
+                errors = {str(key): [f"Unknown field. Known fields: {known}."] for key in unknown}
+            for name, field in self.fields.items():
+                if name in data and not field.read_only and not json_type_fits(field, data[name]):
+                    errors[name] = [str(field.error_messages["invalid"])]
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as error:
@@ -165,7 +185,7 @@ def _fast_check(field: serializers.Field):
     allow_null = field.allow_null
 
     def fallback(value: Any) -> Any:
-        if value is None and not allow_null:
+        if (value is None and not allow_null) or not json_type_fits(field, value):
             return _REFUSED
         try:
             return field.run_validation(value)
@@ -195,7 +215,9 @@ def _fast_check(field: serializers.Field):
         def check_text(value: Any) -> Any:
             if value is None and allow_null:
                 return None
-            if type(value) is not str or not value.isascii() or "\x00" in value:
+            if type(value) is not str:
+                return _REFUSED  # DRF would take 5 as "5"; the API refuses it
+            if not value.isascii() or "\x00" in value:
                 return fallback(value)
             text = value.strip() if trim else value
             if (
@@ -211,14 +233,28 @@ def _fast_check(field: serializers.Field):
 
 
 def lookup_values(items: list[Any], field: str) -> set[str]:
-    """The texts a batch gives for ``field`` that can be looked up before validation: PostgreSQL
-    refuses a NUL byte even in a query, so such a value finds nothing here and its field's
-    own validation words the refusal ("Null characters are not allowed.")."""
+    """The distinct strings a batch names in ``field`` that a database lookup can take.
+
+    Lookups (usernames, slugs) run before the items are validated, so a value PostgreSQL
+    refuses (a NUL character, a lone surrogate) is left out here: the item's field then
+    fails validation with DRF's own message ("Null characters are not allowed.") instead of
+    the query failing with a 500.
+    """
     return {
         value
         for item in items
-        if isinstance(item, Mapping) and isinstance(value := item.get(field), str) and "\x00" not in value
+        if isinstance(item, Mapping) and isinstance(value := item.get(field), str) and _can_look_up(value)
     }
+
+
+def _can_look_up(value: str) -> bool:
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
 def members_by_username(request, items: list[Any], field: str = "user") -> dict[str, Any]:
@@ -266,6 +302,7 @@ class JsonNumberField(serializers.DecimalField):
         return None if value is None else float(super().to_representation(value))
 
 
+@extend_schema_field({"type": "string", "pattern": "^([01]?[0-9]|2[0-3]):[0-5]?[0-9]$", "example": "09:00"})
 class HourMinuteField(serializers.TimeField):
     """A local wall-clock time as ``HH:MM``."""
 

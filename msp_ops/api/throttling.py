@@ -4,11 +4,16 @@ The rate is ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api_token"]`` (env
 ``API_THROTTLE_RATE``, default ``6000/min``). A counter costs one cache ``incr`` per request,
 whatever the rate, unlike DRF's SimpleRateThrottle which stores every request's time.
 Over the limit: 429 with ``Retry-After`` (seconds until the window ends).
+
+When the cache (Redis) is down, requests are served unthrottled. The first failure logs its
+traceback; while the outage lasts, each request logs one short line; once the cache answers
+again that is logged too, and the next outage gets its traceback again (per process).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from django.core.cache import cache
@@ -18,6 +23,41 @@ from rest_framework.throttling import BaseThrottle
 logger = logging.getLogger(__name__)
 SCOPE = "api_token"
 DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class _Outage:
+    """Whether this process is in a cache outage (so the traceback is logged once per outage)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.since: float | None = None
+
+    def failed(self, error: Exception) -> None:
+        with self._lock:
+            first = self.since is None
+            if first:
+                self.since = time.monotonic()
+            since = self.since
+        if first:
+            logger.warning("API throttle skipped: the cache is unavailable", exc_info=error)
+        else:
+            reason = " ".join(f"{type(error).__name__}: {error}".split())
+            logger.warning(
+                "API throttle skipped: the cache is still unavailable (%.0f s, %s)",
+                time.monotonic() - since,
+                reason,
+            )
+
+    def answered(self) -> None:
+        if self.since is None:  # the usual case: no lock taken
+            return
+        with self._lock:
+            since, self.since = self.since, None
+        if since is not None:
+            logger.info("API throttle: the cache answers again after %.0f s", time.monotonic() - since)
+
+
+outage = _Outage()
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -33,10 +73,12 @@ class TokenRateThrottle(BaseThrottle):
 
     def allow_request(self, request, view) -> bool:
         try:
-            return self._allow(request)
-        except Exception:  # the cache (Redis) is down: serve rather than refuse every client
-            logger.warning("API throttle skipped: the cache is unavailable", exc_info=True)
+            allowed = self._allow(request)
+        except Exception as error:  # the cache (Redis) is down: serve rather than refuse every client
+            outage.failed(error)
             return True
+        outage.answered()
+        return allowed
 
     def _allow(self, request) -> bool:
         token = request.auth

@@ -1,26 +1,24 @@
 """The OpenAPI document (SPEC 4): complete, valid, served with offline docs, and honoured by
-the app: schemathesis generates requests from it and finds no 5xx and no response that
-breaks it."""
+the app: schemathesis's engine (what ``st run`` drives) with every check (``--checks all``),
+valid and invalid data, finds nothing: no 5xx, no undocumented status or content type, no
+response that breaks the schema, no invalid data accepted, no valid data refused."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections import Counter
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
-from hypothesis import HealthCheck, Phase, given
-from hypothesis import settings as hypothesis_settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import events, from_schema
+from schemathesis.specs.openapi import _auth_retry
 
 from msp_ops.orgs.services import issue_api_token
 from tests.factories import TimeAuditFactory, TimeEntryFactory
-
-EXAMPLES_PER_OPERATION = 20
 
 
 @pytest.fixture
@@ -127,7 +125,12 @@ def test_schema_has_every_field_enum_and_the_batch_form(schema):
     assert components["TimeEntryOneOrMany"] == {
         "oneOf": [
             {"$ref": "#/components/schemas/TimeEntry"},
-            {"type": "array", "items": {"$ref": "#/components/schemas/TimeEntry"}},
+            {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/TimeEntry"},
+                "minItems": 1,
+                "maxItems": 1000,
+            },
         ]
     }
     create = schema["paths"]["/api/v1/time-entries/"]["post"]
@@ -156,54 +159,209 @@ def test_docs_work_offline(client):
     assert "cdn" not in html.lower()
 
 
-@pytest.fixture
-def wsgi_app():
-    """The project's WSGI app, keeping the test's database connection (and transaction)
-    open between requests, as Django's test client does."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
+# A refusal of a request the schema allows is a finding of positive_data_acceptance, unless
+# the rule refused is one no schema can state: names looked up in the organization, an opaque
+# cursor, rules across fields or rows, and the years the app handles (a "date-time" format
+# has no range). Every other refusal (a length, a choice, a blank or NUL-holding string, an
+# unknown field) is stated in the schema and must not be tolerated here.
+RULES_NO_SCHEMA_STATES = [
+    r"Unknown user '.*': no member of this organization has that username\.",
+    r"Unknown category '.*'; use the slug of one of the organization's categories\.",
+    r"Invalid cursor: use the `next` or `previous` URL as given\.",
+    r"Give a (time|date) between the years 1900 and 2999\.",
+    r"(The|A) \w+ must end after it starts\.",
+    r"An entry lasts at most 24 hours\.",
+    r"Overlaps (entry #\d+|item \d+ of this batch): .*",
+    r".* already has an audit starting \d{4}-\d{2}-\d{2}\.",
+    r".*external_id.* (twice|more than once).*",
+    r"Unknown audit \d+\.",
+    r"\d{4}-\d{2}-\d{2} is a \w+; a week is named by its Monday\.",
+    r"The drill's window has not ended yet: .*",
+    r"\d+ interruption\(s\) still need a follow-up.*",
+    r"Drill #\d+ is already complete\.",
+    r"Link a runbook only with the follow-up runbook_updated\.",
+    r"Runbook #\d+ already covers ticket category '.*'\.",
+    r"Must be at most \w+\.",
+    r"Give \?week=YYYY-MM-DD, or \?from=YYYY-MM-DD&to=YYYY-MM-DD\.",
+]
+# The suite's run: every operation and every check, valid and invalid data, a few examples
+# each (about half a minute). MSP_OPS_SCHEMATHESIS_FULL=1 adds the coverage phase (boundary
+# values of every field and parameter, unexpected methods: ~75 requests per operation, minutes
+# for the whole API) and more examples, as `st run --checks all` runs by default.
+FULL_RUN = os.environ.get("MSP_OPS_SCHEMATHESIS_FULL") == "1"
+EXAMPLES_PER_OPERATION = 20 if FULL_RUN else 5
+
+
+def _messages(body) -> list[str]:
+    if isinstance(body, str):
+        return [body]
+    if isinstance(body, dict):
+        return [message for value in body.values() for message in _messages(value)]
+    if isinstance(body, list):
+        return [message for value in body for message in _messages(value)]
+    return []
+
+
+def _a_rule_no_schema_states(check: str, response) -> bool:
+    if check != "positive_data_acceptance" or response is None or response.status_code != 400:
+        return False
     try:
-        yield get_wsgi_application()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+        messages = _messages(json.loads(response.content))
+    except ValueError:
+        return False
+    return bool(messages) and all(
+        any(re.fullmatch(rule, message, flags=re.DOTALL) for rule in RULES_NO_SCHEMA_STATES)
+        for message in messages
+    )
 
 
-def test_schemathesis_finds_no_server_error_and_no_schema_breaking_response(
-    wsgi_app, founder_membership, org
+@pytest.fixture
+def wsgi_probes_without_socket_settings(monkeypatch):
+    """schemathesis 4 sends ignored_auth's probes (the request again without the token) with
+    requests' socket settings, which its own in-process WSGI transport then passes on to
+    werkzeug and fails on (``unexpected keyword argument 'max_redirects'``); drop them."""
+    original = _auth_retry.build_retry_transport_kwargs
+
+    def build(*args, **kwargs):
+        built = original(*args, **kwargs)
+        for name in ("max_redirects", "verify", "cert", "proxies"):
+            built.pop(name, None)
+        return built
+
+    monkeypatch.setattr(_auth_retry, "build_retry_transport_kwargs", build)
+
+
+# Findings on endpoints of the delegation app, reported to its authors (issue 9, item 10) and
+# left out here until they are fixed: (check, operation). Remove each entry with its fix.
+KNOWN_ELSEWHERE = {
+    # The schema says a page ({next, previous, results}); the view answers a plain list.
+    ("response_schema_conformance", "GET /api/v1/runbooks/{id}/revisions/"),
+    # A step sent without its required `criteria` is taken (partial=True reaches nested objects).
+    ("negative_data_rejection", "PATCH /api/v1/escalation-map/"),
+    ("negative_data_rejection", "PUT /api/v1/escalation-map/"),
+    # Filters that take what their schema refuses (`?active=null`, `?week=`) or refuse what it
+    # allows (`?delegate=` beyond the ids' range).
+    ("negative_data_rejection", "GET /api/v1/delegates/"),
+    ("negative_data_rejection", "GET /api/v1/interruptions/"),
+    ("positive_data_acceptance", "GET /api/v1/delegations/"),
+}
+
+
+@pytest.mark.django_db(transaction=True)  # the engine calls the app from its own threads
+def test_schemathesis_with_every_check_finds_nothing(
+    founder_membership, org, wsgi_probes_without_socket_settings, settings
 ):
+    # Far more requests a minute than a token may make (the 429 is tested in test_throttle.py).
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api_token": "1000000/min"},
+    }
     key = issue_api_token(membership=founder_membership).key
-    headers = {"Authorization": f"Token {key}"}
-    # Something to find (generated paths use small ids). Not through Django's test Client:
-    # it would connect close_old_connections again (see wsgi_app).
-    TimeEntryFactory(organization=org, user=founder_membership.user)
+    TimeEntryFactory(organization=org, user=founder_membership.user)  # something to find
     TimeAuditFactory(organization=org, user=founder_membership.user)
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": 1,
+            "headers": {"Authorization": f"Token {key}"},
+            # Every phase (examples, coverage, fuzzing, stateful), valid and invalid data.
+            "generation": {"max-examples": EXAMPLES_PER_OPERATION, "mode": "all"},
+            "cache": {"enabled": False},  # writes nothing into the working tree
+            "phases": {"coverage": {"enabled": FULL_RUN}},
+        }
+    )
+    config.projects.default.checks.update(included_check_names=["all"])  # `st run --checks all`
+    loaded = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application(), config=config)
 
-    loaded = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
-    operations = [result.ok() for result in loaded.get_all_operations()]
-    assert len(operations) == sum(len(item) for item in loaded.raw_schema["paths"].values()) > 50
+    findings: set[tuple] = set()
+    errors: list[str] = []
+    statuses: Counter = Counter()
+    tested: set[str] = set()
+    for event in from_schema(loaded).execute():
+        if isinstance(event, events.NonFatalError | events.FatalError):
+            errors.append(event.info.format() if hasattr(event, "info") else repr(event.exception))
+        if not isinstance(event, events.ScenarioFinished):
+            continue
+        recorder = event.recorder
+        statuses.update(i.response.status_code for i in recorder.interactions.values() if i.response)
+        tested.update(node.value.operation.label for node in recorder.cases.values())
+        for case_id, checks in recorder.checks.items():
+            for check in checks:
+                if check.failure_info is None:
+                    continue
+                case = recorder.cases[case_id].value
+                response = recorder.find_response(case_id=case_id)
+                if _a_rule_no_schema_states(check.name, response) or (
+                    (check.name, case.operation.label) in KNOWN_ELSEWHERE
+                ):
+                    continue
+                findings.add(
+                    (
+                        check.name,
+                        f"{case.method} {case.formatted_path}",
+                        response.status_code if response is not None else None,
+                        response.content[:300] if response is not None else b"",
+                        check.failure_info.failure.message[-300:],
+                        repr(case.query)[:200],
+                        repr(case.body)[:300],
+                    )
+                )
 
-    statuses: list[int] = []
-    for operation in operations:
+    for finding in sorted(findings, key=str):
+        print(*finding, sep="\n    ", end="\n\n")
+    assert errors == []
+    assert sorted(findings, key=str) == []
+    assert tested == {operation.ok().label for operation in loaded.get_all_operations()}  # all tested
+    assert sum(statuses.values()) >= 300
+    assert {200, 201, 204, 400, 401, 404} <= set(statuses), statuses
 
-        @given(case=operation.as_strategy())
-        @hypothesis_settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        def run(case) -> None:
-            response = case.call(headers=headers)
-            statuses.append(response.status_code)
-            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
 
-        run()
+def test_schema_states_every_status_length_and_rule_the_server_enforces(schema):
+    from audits.models import MAX_ACTIVITY_LENGTH
+    from msp_ops.api.schema import NO_NUL, NOT_BLANK
 
-    # Enough requests, and both accepted and refused ones among them.
-    assert len(statuses) >= 5 * len(operations)
-    assert any(200 <= status < 300 for status in statuses)
-    assert any(400 <= status < 500 for status in statuses)
-    print(sorted(__import__("collections").Counter(statuses).items()))
+    paths = schema["paths"]
+    assert set(paths["/api/v1/audits/{id}/report/"]["get"]["responses"]) == {
+        "200",
+        "401",
+        "403",
+        "404",
+        "429",
+    }
+    assert set(paths["/api/v1/time-entries/{id}/"]["patch"]["responses"]) == {
+        "200", "400", "401", "403", "404", "409", "411", "413", "415", "429",
+    }  # fmt: skip
+    assert set(paths["/api/v1/time-entries/"]["get"]["responses"]) == {"200", "400", "401", "403", "429"}
+    assert paths["/api/v1/time-entries/"]["post"]["requestBody"]["required"] is True
+
+    entry = schema["components"]["schemas"]["TimeEntry"]
+    assert entry["additionalProperties"] is False  # unknown fields are refused
+    activity = entry["properties"]["activity"]
+    assert (activity["minLength"], activity["maxLength"]) == (1, MAX_ACTIVITY_LENGTH)
+    assert activity["pattern"] == NOT_BLANK
+    assert entry["properties"]["notes"]["pattern"] == NO_NUL
+    assert schema["components"]["schemas"]["Audit"]["additionalProperties"] is False
+
+    parameters = {p["name"]: p["schema"] for p in paths["/api/v1/time-entries/"]["get"]["parameters"]}
+    assert "" not in parameters["tag"]["enum"]  # and the server refuses ?tag= (test_hardening.py)
+    assert parameters["user"]["pattern"] == NO_NUL
+
+
+@pytest.mark.parametrize(
+    ("value", "blank_ok"),
+    [("x", True), ("", False), (" \t\u3000", False), ("a\x00", None), ("\x1c", False), (" a ", True)],
+)
+def test_the_string_patterns_say_what_drf_refuses(value, blank_ok):
+    from rest_framework import serializers
+
+    from msp_ops.api.schema import NO_NUL, NOT_BLANK
+
+    def accepted(field) -> bool:
+        try:
+            field.run_validation(value)
+        except serializers.ValidationError:
+            return False
+        return True
+
+    assert bool(re.search(NOT_BLANK, value)) == accepted(serializers.CharField())
+    assert bool(re.search(NO_NUL, value)) == accepted(serializers.CharField(allow_blank=True))
+    assert blank_ok is None or accepted(serializers.CharField()) == blank_ok

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -59,3 +61,47 @@ def test_a_push_still_succeeds_when_redis_is_down(settings, api, founder):
     response = post(api, ENTRIES, item())
     assert response.status_code == 201
     assert founder.time_entries.count() == 1
+
+
+def test_an_outage_logs_its_traceback_once_then_one_line_per_request(settings, api, caplog):
+    from msp_ops.api import throttling
+    from tests.harness import free_port
+
+    working = settings.CACHES
+    dead = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    throttling.outage.since = None  # no outage left over from another test in this process
+
+    def throttle_log(requests: int) -> list[tuple[str, bool, str]]:
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger=throttling.logger.name):
+            assert all(api.get(ENTRIES).status_code == 200 for _ in range(requests))
+        return [
+            (r.levelname, r.exc_info is not None, r.getMessage())
+            for r in caplog.records
+            if r.name == throttling.logger.name
+        ]
+
+    settings.CACHES = dead
+    first_outage = throttle_log(3)
+    settings.CACHES = working
+    recovered = throttle_log(2)
+    settings.CACHES = dead
+    second_outage = throttle_log(2)
+
+    assert first_outage[0] == ("WARNING", True, "API throttle skipped: the cache is unavailable")
+    assert [(level, tb) for level, tb, _ in first_outage[1:]] == [("WARNING", False), ("WARNING", False)]
+    for _, _, message in first_outage[1:]:
+        assert re.fullmatch(
+            r"API throttle skipped: the cache is still unavailable \(\d+ s, ConnectionError: .+\)", message
+        ), message
+        assert "\n" not in message
+    assert len(recovered) == 1
+    assert re.fullmatch(r"API throttle: the cache answers again after \d+ s", recovered[0][2])
+    assert recovered[0][:2] == ("INFO", False)
+    assert [tb for _, tb, _ in second_outage] == [True, False]  # a new outage: its traceback again

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django_filters.fields import ChoiceField as FilterChoiceField
 
 from audits.models import TAG_FIELDS, Tag, TimeAudit, TimeEntry
 from msp_ops.api.serializers import LAST_YEAR, aware_datetime
@@ -37,24 +36,11 @@ class AwareDateTimeFilter(django_filters.Filter):
     field_class = AwareDateTimeFormField
 
 
-class GivenChoiceField(FilterChoiceField):
-    """A choice that may be left out, but not sent empty: ``?tag=`` is refused like ``?tag=lazy``."""
-
-    def to_python(self, value: str | None) -> str:
-        if value == "":
-            raise ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": "''"}
-            )
-        return super().to_python(value)
-
-
-class GivenChoiceFilter(django_filters.ChoiceFilter):
-    field_class = GivenChoiceField
-
-
 class TimeEntryFilter(django_filters.FilterSet):
     user = django_filters.CharFilter(field_name="user__username", label="Username of the member.")
-    tag = GivenChoiceFilter(choices=Tag.choices, method="filter_tag", label="Entries with this tag.")
+    tag = django_filters.ChoiceFilter(
+        choices=Tag.choices, method="filter_tag", label="Entries with this tag."
+    )
     category = django_filters.CharFilter(field_name="category__slug", label="Category slug.")
 
     class Meta:

@@ -27,13 +27,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from msp_ops.api.filters import StrictFilterBackend
 from msp_ops.api.pagination import ApiCursorPagination
 from msp_ops.api.parsers import StrictJSONParser
 from msp_ops.api.permissions import NO_WRITE, READ_ALL, RolePermission, access
@@ -62,7 +62,7 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
 
     permission_classes = [RolePermission]
     pagination_class = ApiCursorPagination
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     parser_classes = [StrictJSONParser]
     throttle_classes = [TokenRateThrottle]
 

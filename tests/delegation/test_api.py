@@ -368,3 +368,18 @@ def test_time_blocks_of_one_member_on_one_weekday_never_overlap(api, founder):
     assert touching.status_code == 201
     assert backwards.json() == {"end_time": ["A block must end after it starts."]}
     assert TimeBlock.objects.count() == 2
+
+
+def test_a_filter_sent_empty_is_refused_but_an_empty_text_is_a_text(api):
+    empty_choice = api.get(f"{V1}/delegations/", {"status": ""})
+    empty_boolean = api.get(f"{V1}/delegates/", {"active": ""})
+    empty_text = api.get(f"{V1}/interruptions/", {"category": ""})
+
+    assert empty_choice.status_code == empty_boolean.status_code == 400
+    assert empty_choice.json() == {
+        "status": ["Select a valid choice. '' is not one of the available choices."]
+    }
+    assert empty_boolean.json() == {
+        "active": ["This parameter may not be empty; leave it out to not filter by it."]
+    }
+    assert empty_text.status_code == 200

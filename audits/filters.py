@@ -8,32 +8,12 @@ ending exactly at ``from`` is out).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import django_filters
-from django import forms
-from django.core.exceptions import ValidationError
 
 from audits.models import TAG_FIELDS, Tag, TimeAudit, TimeEntry
-from msp_ops.api.serializers import LAST_YEAR, aware_datetime
-
-END_OF_TIME = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)  # after any accepted time
-
-
-class AwareDateTimeFormField(forms.Field):
-    """ISO 8601 with an offset; a naive, malformed or empty (``?from=``) value is a clear error."""
-
-    def to_python(self, value: str | None) -> datetime | None:
-        if value is None:  # not given
-            return None
-        try:
-            return aware_datetime(value)
-        except ValueError as error:
-            raise ValidationError(str(error)) from None
-
-
-class AwareDateTimeFilter(django_filters.Filter):
-    field_class = AwareDateTimeFormField
+from msp_ops.api.filters import END_OF_TIME, AwareDateTimeFilter
 
 
 class TimeEntryFilter(django_filters.FilterSet):

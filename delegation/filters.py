@@ -8,7 +8,6 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 
-from audits.filters import AwareDateTimeFilter
 from delegation.models import (
     BlockKind,
     Channel,
@@ -22,6 +21,7 @@ from delegation.models import (
     Runbook,
     TimeBlock,
 )
+from msp_ops.api.filters import AwareDateTimeFilter
 from msp_ops.lib import weeks
 
 

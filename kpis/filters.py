@@ -9,9 +9,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from audits.filters import AwareDateTimeFilter
 from kpis.models import UNASSIGNED, Ticket, Todo
 from kpis.selectors import on_agenda
+from msp_ops.api.filters import AwareDateTimeFilter
 from msp_ops.lib import weeks
 
 

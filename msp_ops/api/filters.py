@@ -9,9 +9,34 @@ forms send an empty value for "any".
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError as FormValidationError
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
+
+from msp_ops.api.serializers import LAST_YEAR, aware_datetime
+
+END_OF_TIME = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)  # after any accepted time
+
+
+class AwareDateTimeFormField(forms.Field):
+    """ISO 8601 with an offset; a naive, malformed or empty (``?from=``) value is a clear error."""
+
+    def to_python(self, value: str | None) -> datetime | None:
+        if value is None:  # not given
+            return None
+        try:
+            return aware_datetime(value)
+        except ValueError as error:
+            raise FormValidationError(str(error)) from None
+
+
+class AwareDateTimeFilter(django_filters.Filter):
+    field_class = AwareDateTimeFormField
+
 
 EMPTY_MESSAGE = "This parameter may not be empty; leave it out to not filter by it."
 

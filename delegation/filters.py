@@ -21,7 +21,7 @@ from delegation.models import (
     Runbook,
     TimeBlock,
 )
-from msp_ops.api.filters import AwareDateTimeFilter
+from msp_ops.api.filters import AwareDateTimeFilter, BooleanFilter, IdFilter
 from msp_ops.lib import weeks
 
 
@@ -50,9 +50,9 @@ class InterruptionFilter(django_filters.FilterSet):
         field_name="category", lookup_expr="iexact", label="Ticket category (case-insensitive)."
     )
     follow_up = django_filters.ChoiceFilter(choices=FollowUp.choices)
-    runbook = django_filters.NumberFilter(field_name="runbook_id", label="Runbook id.")
-    out_of_window = django_filters.BooleanFilter(field_name="flag_out_of_window")
-    drill = django_filters.NumberFilter(field_name="flag_drill", label="Drill id.")
+    runbook = IdFilter(field_name="runbook_id", label="Runbook id.")
+    out_of_window = BooleanFilter(field_name="flag_out_of_window")
+    drill = IdFilter(field_name="flag_drill", label="Drill id.")
     week = WeekFilter(
         method="filter_week",
         label="The week named by its Monday (YYYY-MM-DD), in the organization's time zone.",
@@ -83,7 +83,7 @@ InterruptionFilter.base_filters["to"] = AwareDateTimeFilter(
 
 class DelegateFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=DelegateKind.choices)
-    active = django_filters.BooleanFilter()
+    active = BooleanFilter()
 
     class Meta:
         model = Delegate
@@ -92,7 +92,7 @@ class DelegateFilter(django_filters.FilterSet):
 
 class DelegationFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=DelegationStatus.choices)
-    delegate = django_filters.NumberFilter(field_name="delegate_id", label="Delegate id.")
+    delegate = IdFilter(field_name="delegate_id", label="Delegate id.")
     category = django_filters.CharFilter(field_name="category__slug", label="Category slug.")
 
     class Meta:

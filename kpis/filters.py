@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from kpis.models import UNASSIGNED, Ticket, Todo
 from kpis.selectors import on_agenda
-from msp_ops.api.filters import AwareDateTimeFilter
+from msp_ops.api.filters import AwareDateTimeFilter, BooleanFilter
 from msp_ops.lib import weeks
 
 
@@ -20,7 +20,7 @@ class TicketFilter(django_filters.FilterSet):
     and not closed by ``from``."""
 
     team = django_filters.CharFilter(method="filter_team", label=f"Team name; `{UNASSIGNED}` for none.")
-    open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", label="Still open.")
+    open = BooleanFilter(field_name="closed_at", lookup_expr="isnull", label="Still open.")
 
     class Meta:
         model = Ticket
@@ -61,7 +61,7 @@ class MondayFilter(django_filters.Filter):
 
 
 class TodoFilter(django_filters.FilterSet):
-    done = django_filters.BooleanFilter()
+    done = BooleanFilter()
     owner = django_filters.CharFilter(field_name="owner__username", label="Username of the owner.")
     week = MondayFilter(
         method="filter_week",

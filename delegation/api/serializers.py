@@ -340,9 +340,11 @@ class RunbookRevisionSerializer(serializers.Serializer):
 
 
 class EscalationStepSerializer(StrictSerializer):
-    criteria = serializers.CharField(allow_blank=True, max_length=10_000)
-    approval_limit_amount = JsonNumberField(allow_null=True)
-    approval_limit_hours = JsonNumberField(max_digits=7, allow_null=True)
+    """A level's fields; those left out keep their values (PUT names every level, PATCH some)."""
+
+    criteria = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    approval_limit_amount = JsonNumberField(required=False, allow_null=True)
+    approval_limit_hours = JsonNumberField(max_digits=7, required=False, allow_null=True)
 
 
 class EscalationMapSerializer(StrictSerializer):

@@ -154,7 +154,7 @@ class RunbookViewSet(_ManagedViewSet):
         responses={200: RunbookRevisionSerializer(many=True)},
         description="Every earlier revision of the runbook, newest first, with its text as it was.",
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def revisions(self, request, pk=None) -> Response:
         runbook = self.get_object()
         revisions = runbook.revisions.select_related("changed_by").order_by("-revision")

@@ -15,9 +15,11 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as FormValidationError
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
-from msp_ops.api.serializers import LAST_YEAR, aware_datetime
+from msp_ops.api.serializers import LAST_YEAR, MAX_ID, aware_datetime
 
 END_OF_TIME = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)  # after any accepted time
 
@@ -36,6 +38,33 @@ class AwareDateTimeFormField(forms.Field):
 
 class AwareDateTimeFilter(django_filters.Filter):
     field_class = AwareDateTimeFormField
+
+
+class StrictBooleanField(forms.Field):
+    """``true`` or ``false`` (left out or empty: no filter); ``?active=null`` is refused."""
+
+    def to_python(self, value: str | None) -> bool | None:
+        if value in (None, ""):
+            return None
+        if value in ("true", "false"):
+            return value == "true"
+        raise FormValidationError("Give true or false.")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+@extend_schema_field(OpenApiTypes.INT64)
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number; one no row can have (0, -1, beyond bigint) finds nothing."""
+
+    field_class = forms.IntegerField
+
+    def filter(self, queryset, value):
+        if value is not None and not 0 < value <= MAX_ID:
+            return queryset.none()
+        return super().filter(queryset, value)
 
 
 EMPTY_MESSAGE = "This parameter may not be empty; leave it out to not filter by it."

@@ -24,6 +24,7 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from msp_ops.lib.weeks import NAIVE_TIME_MESSAGE
 
 BAD_TIME_MESSAGE = "Not an ISO 8601 timestamp; give e.g. 2025-03-03T09:00:00-06:00 (with a UTC offset)."
+MAX_ID = 2**63 - 1  # the largest id a row can have (bigint)
 # Far beyond any time a member logs; keeps every zone conversion and date sum in range.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 RANGE_MESSAGE = f"Give a time between the years {FIRST_YEAR} and {LAST_YEAR}."

@@ -37,12 +37,11 @@ from msp_ops.api.filters import StrictFilterBackend
 from msp_ops.api.pagination import ApiCursorPagination
 from msp_ops.api.parsers import StrictJSONParser
 from msp_ops.api.permissions import NO_WRITE, READ_ALL, RolePermission, access
+from msp_ops.api.serializers import MAX_ID
 from msp_ops.api.throttling import TokenRateThrottle
 from msp_ops.orgs.batches import Saved
 from msp_ops.orgs.roles import Access, RowRule
 from msp_ops.orgs.scoping import OrgScopedMixin
-
-MAX_ID = 2**63 - 1  # bigint
 
 
 class ErrorDict(dict):

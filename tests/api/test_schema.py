@@ -231,22 +231,6 @@ def wsgi_probes_without_socket_settings(monkeypatch):
     monkeypatch.setattr(_auth_retry, "build_retry_transport_kwargs", build)
 
 
-# Findings on endpoints of the delegation app, reported to its authors (issue 9, item 10) and
-# left out here until they are fixed: (check, operation). Remove each entry with its fix.
-KNOWN_ELSEWHERE = {
-    # The schema says a page ({next, previous, results}); the view answers a plain list.
-    ("response_schema_conformance", "GET /api/v1/runbooks/{id}/revisions/"),
-    # A step sent without its required `criteria` is taken (partial=True reaches nested objects).
-    ("negative_data_rejection", "PATCH /api/v1/escalation-map/"),
-    ("negative_data_rejection", "PUT /api/v1/escalation-map/"),
-    # Filters that take what their schema refuses (`?active=null`, `?done=` not a boolean) or
-    # refuse what it allows (`?delegate=` beyond the ids' range).
-    ("negative_data_rejection", "GET /api/v1/delegates/"),
-    ("negative_data_rejection", "GET /api/v1/todos/"),
-    ("positive_data_acceptance", "GET /api/v1/delegations/"),
-}
-
-
 @pytest.mark.django_db(transaction=True)  # the engine calls the app from its own threads
 def test_schemathesis_with_every_check_finds_nothing(
     founder_membership, org, wsgi_probes_without_socket_settings, settings
@@ -291,10 +275,7 @@ def test_schemathesis_with_every_check_finds_nothing(
                 case = recorder.cases[case_id].value
                 response = recorder.find_response(case_id=case_id)
                 message = check.failure_info.failure.message
-                if (
-                    _a_rule_no_schema_states(check.name, response)
-                    or (check.name, case.operation.label) in KNOWN_ELSEWHERE
-                ):
+                if _a_rule_no_schema_states(check.name, response):
                     continue
                 findings.add(
                     (

@@ -145,7 +145,7 @@ class DelegateSerializer(_ModelShape):
             "id": delegate.pk,
             "name": delegate.name,
             "kind": delegate.kind,
-            "email": delegate.email,
+            "email": delegate.email or None,  # a page may have stored it blank
             "hourly_cost": None if delegate.hourly_cost is None else float(delegate.hourly_cost),
             "active": delegate.active,
         }
@@ -314,17 +314,19 @@ _RUNBOOK_TEXT = (
 
 
 class RunbookRevisionSerializer(serializers.Serializer):
+    """Schema of a revision (the body is built in ``to_representation``): the text as it was."""
+
     revision = serializers.IntegerField()
     changed_at = serializers.DateTimeField()
     changed_by = serializers.CharField(allow_null=True, help_text="Username.")
     ticket_category = serializers.CharField()
-    title = serializers.CharField()
-    first_checks = serializers.CharField()
-    decision_points = serializers.CharField()
-    standard_fix = serializers.CharField()
-    edge_cases = serializers.CharField()
-    sign_off_rules = serializers.CharField()
-    client_message_template = serializers.CharField()
+    title = serializers.CharField(allow_blank=True)
+    first_checks = serializers.CharField(allow_blank=True)
+    decision_points = serializers.CharField(allow_blank=True)
+    standard_fix = serializers.CharField(allow_blank=True)
+    edge_cases = serializers.CharField(allow_blank=True)
+    sign_off_rules = serializers.CharField(allow_blank=True)
+    client_message_template = serializers.CharField(allow_blank=True)
     escalation_level = serializers.ChoiceField(choices=EscalationLevel.choices)
     last_reviewed = serializers.DateField(allow_null=True)
 

@@ -29,16 +29,20 @@ and index in place, then ``VACUUM ANALYZE``. At each stage, in the same run:
 - ONE hand-written SQL query computing the delegated hours (founder-role entries, handling
   delegated, clipped to each organization's local week with ``AT TIME ZONE``) and the
   interruption counts with their 4-week average, for every organization and week (median
-  of 3 runs); and a second query computing every raw figure of the row (logged, personal,
-  per-tag hours, aged backlog per team). Both are compared with the rollup's rows, every
-  row, before any ratio is printed.
+  of 3 runs, ``jit = off``); and a second query computing every raw figure of the row (logged,
+  personal, per-tag hours, aged backlog per team, interruptions by category and channel).
+  Both are compared with the rollup's rows, every row, before any ratio is printed.
 
 At the last stage also the nightly rollup (previous and current week of every
 organization), and ``GET /api/v1/kpis/weekly/`` (``?week=``, ``?from=&to=``) and the
 dashboard ``/kpis/`` (when it exists) through Django's test client: p50/p95 over ``--runs``
 calls and the query count, with 4 and with 52 weeks of one organization rolled up.
 
-The 1-minute load average is sampled every 5 s during the timed phases and reported.
+Each phase reports the 1-minute load average (sampled every 5 s) and the cores other processes
+used meanwhile (the machine's busy time from /proc/stat minus this process's and its PostgreSQL
+backend's), and the rollup each organization's own pace (its median is robust to bursts of
+other work). Every module measured is imported at start, so a tree that changes during the run
+does not mix versions; the report names the commit (and says when the tree changed).
 Prints a table and writes it into ``bench/README.md`` between the kpi-bench markers
 (not with ``--quick``, a smoke run: 2, 4 and 8 organizations, 30 calls).
 """
@@ -149,11 +153,23 @@ def hours(seconds) -> Decimal:
 # --- the load average, sampled while timing -----------------------------------------------------
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, steal) clock ticks of every CPU since boot, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return user + nice + system + irq + softirq, steal
+
+
 class LoadSampler:
-    """The 1-minute load average every 5 s, in a thread (``with`` a phase name)."""
+    """While a phase runs: the 1-minute load average every 5 s, and the CPU that other processes
+    used (the machine's busy time from /proc/stat minus this process's and its PostgreSQL
+    backend's), so the figures say how much other work shared the cores."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
 
     def __init__(self) -> None:
         self.samples: dict[str, list[float]] = defaultdict(list)
+        self.others: dict[str, tuple[float, float]] = {}  # phase -> (other cores, steal cores)
         self._phase: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -169,18 +185,28 @@ class LoadSampler:
 
         class _Phase:
             def __enter__(self):
+                self.cpu = Cpu()
+                self.start = (time.perf_counter(), *machine_ticks(), sum(self.cpu.snapshot()))
                 sampler._phase = name
                 sampler.samples[name].append(os.getloadavg()[0])
 
             def __exit__(self, *exc):
                 sampler.samples[name].append(os.getloadavg()[0])
                 sampler._phase = None
+                t0, busy0, steal0, ours0 = self.start
+                t1, busy1, steal1, ours1 = time.perf_counter(), *machine_ticks(), sum(self.cpu.snapshot())
+                elapsed = max(t1 - t0, 1e-9)
+                others = ((busy1 - busy0) / sampler.TICK - (ours1 - ours0)) / elapsed
+                sampler.others[name] = (max(others, 0.0), (steal1 - steal0) / sampler.TICK / elapsed)
 
         return _Phase()
 
     def summary(self, name: str) -> str:
         values = self.samples.get(name) or [os.getloadavg()[0]]
-        return f"{statistics.mean(values):.2f} mean, {max(values):.2f} max"
+        others, steal = self.others.get(name, (float("nan"), float("nan")))
+        return (
+            f"{statistics.mean(values):.1f} (max {max(values):.1f}); others {others:.2f}, steal {steal:.2f}"
+        )
 
     def all_values(self) -> list[float]:
         return [v for values in self.samples.values() for v in values]
@@ -556,6 +582,11 @@ class RollupTiming:
     watch: Watch
     python_cpu: float = 0.0
     postgres_cpu: float = 0.0
+    per_org_ms: list[float] = field(default_factory=list)  # each org's ms per org-week
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.per_org_ms) if self.per_org_ms else float("nan")
 
 
 def run_rollup(orgs, mondays: list[date] | None) -> RollupTiming:
@@ -568,14 +599,18 @@ def run_rollup(orgs, mondays: list[date] | None) -> RollupTiming:
     cpu = Cpu()
     py0, pg0 = cpu.snapshot()
     began = time.perf_counter()
+    per_org = []
     with connection.execute_wrapper(watch):
         for number, org in enumerate(orgs, start=1):
-            rows += len(roll_up_org(org=org, mondays=mondays))
+            t0 = time.perf_counter()
+            done = len(roll_up_org(org=org, mondays=mondays))
+            per_org.append((time.perf_counter() - t0) / max(done, 1) * 1000)
+            rows += done
             if mondays and (number % 25 == 0 or number == len(orgs)):
                 print(f"  rolled up {number}/{len(orgs)} organizations", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - began
     py1, pg1 = cpu.snapshot()
-    return RollupTiming(seconds, rows, watch, py1 - py0, pg1 - pg0)
+    return RollupTiming(seconds, rows, watch, py1 - py0, pg1 - pg0, per_org)
 
 
 # --- the hand-written SQL --------------------------------------------------------------------------
@@ -963,23 +998,23 @@ def report(
         " (`roll_up_org`); the SQL queries cover the same organizations and weeks in one statement each"
         " (median of 3 runs, with `jit = off`: PostgreSQL's JIT spent seconds compiling them).",
         "",
-        "| organizations | entries | org-weeks | rollup s | ms per org-week | queries per org-week"
-        " | SQL: delegated hours + interruptions, s | rollup / that SQL | SQL: every figure of the row, s"
-        " | load avg (1 min) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| organizations | entries | org-weeks | rollup s | ms per org-week | median ms per org-week, per org"
+        " | queries per org-week | SQL: delegated hours + interruptions, s | rollup / that SQL"
+        " | SQL: every figure of the row, s | load avg (1 min); cores used by other processes, steal |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for stage, ms in zip(stages, per, strict=True):
         r = stage.rollup
         lines.append(
             f"| {stage.orgs} | {stage.counts.entries:,} | {r.org_weeks:,} | {r.seconds:.1f} | {ms:.2f}"
-            f" | {r.watch.queries / r.org_weeks:.1f} | {stage.sql_delegated.seconds:.2f}"
+            f" | {r.median_ms:.2f} | {r.watch.queries / r.org_weeks:.1f} | {stage.sql_delegated.seconds:.2f}"
             f" | **{r.seconds / stage.sql_delegated.seconds:.0f}x** | {stage.sql_full.seconds:.2f}"
             f" | {stage.load} |"
         )
     lines += [
         "",
         "The same in CPU seconds (this process, and its PostgreSQL backend, from `/proc`), which other work"
-        " on the machine does not inflate:",
+        " on the machine inflates much less than wall time (it still shares caches and memory bandwidth):",
         "",
         "| organizations | rollup: Python CPU s | rollup: PostgreSQL CPU s | rollup CPU ms per org-week"
         " | SQL: delegated + interruptions, PostgreSQL CPU s | rollup CPU / that SQL"
@@ -994,16 +1029,21 @@ def report(
             f" | {stage.sql_delegated.cpu:.2f} | {total / max(stage.sql_delegated.cpu, 0.01):.0f}x"
             f" | {stage.sql_full.cpu:.2f} |"
         )
+    medians = [s.rollup.median_ms for s in stages]
+    at_median = last.rollup.median_ms * last.rollup.org_weeks / 1000
     spread = (max(per) - min(per)) / min(per) * 100
-    cpu_per = [(s.rollup.python_cpu + s.rollup.postgres_cpu) / s.rollup.org_weeks * 1000 for s in stages]
-    cpu_spread = (max(cpu_per) - min(cpu_per)) / min(cpu_per) * 100
-    flat = spread <= 25 or cpu_spread <= 25
+    median_spread = (max(medians) - min(medians)) / min(medians) * 100
     lines += [
         "",
         f"Seconds per org-week {', '.join(f'{ms / 1000:.4f}' for ms in per)} at"
-        f" {', '.join(str(s.orgs) for s in stages)} organizations (spread {spread:.0f} % in wall time,"
-        f" {cpu_spread:.0f} % in CPU time): "
-        + ("the rollup grows linearly with the organizations." if flat else "**not flat**."),
+        f" {', '.join(str(s.orgs) for s in stages)} organizations (spread {spread:.0f} %);"
+        f" the median organization's {', '.join(f'{m / 1000:.4f}' for m in medians)}"
+        f" (spread {median_spread:.0f} %, robust to bursts of other work): "
+        + (
+            "the rollup's time grows linearly with the organizations."
+            if median_spread <= 20
+            else "**not flat**."
+        ),
         f"Whole rollup at {last.orgs} organizations: {last.rollup.seconds:.1f} s against"
         f" {last.sql_delegated.seconds:.2f} s for the hand-written query of the same delegated-hours and"
         f" interruption figures: **{last.rollup.seconds / last.sql_delegated.seconds:.0f}x**"
@@ -1011,6 +1051,8 @@ def report(
         f" and {last.rollup.seconds / last.sql_full.seconds:.0f}x the query of every raw figure of the row"
         f" (the rollup also writes its rows and the statuses; the queries only read); in CPU time"
         f" {(last.rollup.python_cpu + last.rollup.postgres_cpu) / last.sql_delegated.cpu:.0f}x.",
+        f"At the median organization's pace the whole rollup would take {at_median:.0f} s"
+        f" ({at_median / last.sql_delegated.seconds:.0f}x that query).",
         "Nightly rollup (previous and current week of every organization, rows already there):"
         f" {nightly.seconds:.1f} s for {nightly.org_weeks} org-weeks"
         f" ({nightly.seconds / nightly.org_weeks * 1000:.2f} ms each).",
@@ -1077,12 +1119,14 @@ def report(
         ),
     ]
     loads = sampler.all_values()
+    others = [cores for cores, _ in sampler.others.values()]
     lines += [
         "",
         f"Load average (1 min) while timing: {statistics.mean(loads):.2f} mean, {max(loads):.2f} max on"
-        f" {os.cpu_count()} cores. The benchmark itself keeps about one core busy (Python and PostgreSQL take"
-        " turns), so anything above ~1 is other work on the machine (other engineers' test runs), which"
-        " stretches the wall times; the CPU table is not affected. Compare rows of one run.",
+        f" {os.cpu_count()} cores; other processes used {min(others):.2f} to {max(others):.2f} cores"
+        " on average over the phases (the machine's busy time minus this benchmark's). The benchmark keeps"
+        " about one core busy (Python and PostgreSQL take turns); other work (other engineers' test runs)"
+        " stretches the wall times. Compare rows of one run.",
     ]
     return "\n".join(lines)
 

@@ -8,13 +8,14 @@ entries crossing the window's edge or a midnight count for their part inside.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, Sum
 
 from audits.models import (
+    MAX_ENTRY_DURATION,
     TAG_FIELDS,
     CategoryKind,
     Handling,
@@ -24,7 +25,7 @@ from audits.models import (
     duration_inside,
 )
 from msp_ops.lib.weeks import day_bounds, days, range_bounds, to_hours
-from msp_ops.orgs.models import Role
+from msp_ops.orgs.models import Membership, Role
 
 MAX_CANDIDATES = 5
 
@@ -247,3 +248,77 @@ def founder_entries(org):
     return TimeEntry.objects.for_org(org).filter(
         user__memberships__organization=org, user__memberships__role=Role.FOUNDER
     )
+
+
+# --- founder hours week by week (the weekly KPIs, SPEC 2.1) ---------------------------------
+
+# What each sum counts, beside the whole logged time: the handling and the four tags.
+_WEEK_SUMS: dict[str, str] = {
+    "delegated": f"handling = '{Handling.DELEGATED}'",
+    "personal": f"handling = '{Handling.PERSONAL}'",
+    **{f"tag_{tag}": column for tag, column in TAG_FIELDS.items()},
+}
+
+
+def _week_sum(name: str, part: str) -> str:
+    condition = _WEEK_SUMS.get(name)
+    return f"SUM({part})" + (f" FILTER (WHERE {condition})" if condition else "")
+
+
+# Each entry is read once. ``width_bucket`` finds the window holding its start (k: bounds[k] <=
+# started_at < bounds[k + 1]); the entry's part inside that window is clipped at the window's
+# end (``head``), and what lies past it (``tail``: an entry crossing into the next window, never
+# further, as no entry lasts over 24 h) counts in the next one. The same clipping as
+# ``duration_inside``, for consecutive windows: one pass instead of one sum per window.
+_HEAD, _TAIL = "LEAST(e, next) - s", "GREATEST(e - next, INTERVAL '0')"
+_HOURS_BY_WEEK_SUMS = ", ".join(
+    f"{_week_sum(name, _HEAD)}, {_week_sum(name, _TAIL)}" for name in ["logged", *_WEEK_SUMS]
+)
+_HOURS_BY_WEEK_SQL = f"""
+SELECT k, {_HOURS_BY_WEEK_SUMS}
+FROM (
+    SELECT t.started_at AS s, t.ended_at AS e, t.handling, {", ".join(TAG_FIELDS.values())},
+           b.k, (%(bounds)s::timestamptz[])[b.k + 1] AS next
+    FROM {TimeEntry._meta.db_table} t
+    CROSS JOIN LATERAL (SELECT width_bucket(t.started_at, %(bounds)s::timestamptz[]) AS k) b
+    WHERE t.organization_id = %(org)s
+      AND t.user_id IN (
+          SELECT user_id FROM {Membership._meta.db_table} WHERE organization_id = %(org)s AND role = %(role)s
+      )
+      AND t.started_at >= %(earliest)s AND t.started_at < %(end)s AND t.ended_at > %(start)s
+    OFFSET 0
+) AS parts
+GROUP BY k
+"""
+
+
+def founder_hours_by_week(org, bounds: list[datetime]) -> list[dict[str, Decimal]]:
+    """Hours of the organization's founder-role members (``founder_entries``) inside each of the
+    consecutive windows [bounds[i], bounds[i + 1]), clipped at their edges, in one query: for
+    each window, ``logged``, ``delegated``, ``personal`` and ``tag_<tag>`` hours."""
+    from django.db import connection
+
+    names = ["logged", *_WEEK_SUMS]
+    windows = len(bounds) - 1
+    totals = [dict.fromkeys(names, timedelta(0)) for _ in range(windows + 1)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _HOURS_BY_WEEK_SQL,
+            {
+                "org": org.pk,
+                "role": Role.FOUNDER.value,
+                "bounds": bounds,
+                "start": bounds[0],
+                "end": bounds[-1],
+                "earliest": bounds[0] - MAX_ENTRY_DURATION,
+            },
+        )
+        for k, *sums in cursor.fetchall():
+            # k == 0: an entry started before the first window (only its tail counts).
+            for number, name in enumerate(names):
+                head, tail = sums[2 * number], sums[2 * number + 1]
+                if 1 <= k <= windows and head:
+                    totals[k - 1][name] += head
+                if k < windows and tail:
+                    totals[k][name] += tail
+    return [{name: to_hours(value) for name, value in window.items()} for window in totals[:windows]]

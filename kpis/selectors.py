@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 
 from delegation.models import Interruption
@@ -142,3 +143,93 @@ def on_agenda(todos, monday: date, tz):
 
 def agenda_todos(org: Organization, monday: date):
     return on_agenda(Todo.objects.for_org(org), monday, org.tz).select_related("owner")
+
+
+# --- the rollup's set-based reads (many weeks in one query each) ---------------------------
+
+
+@dataclass(frozen=True)
+class InterruptionGroup:
+    """Interruptions about tickets of one window, one category (compared case-insensitively)
+    and one channel, as the database counted them."""
+
+    window: int  # 0 for [bounds[0], bounds[1])
+    category_key: str  # lower-cased
+    category: str  # the smallest spelling seen ("VPN" for "VPN" and "vpn")
+    channel: str
+    count: int
+
+
+_INTERRUPTIONS_SQL = f"""
+SELECT width_bucket(occurred_at, %(bounds)s::timestamptz[]) AS k, lower(category), channel,
+       COUNT(*), MIN(category)
+FROM {Interruption._meta.db_table}
+WHERE organization_id = %(org)s AND about_ticket AND occurred_at >= %(start)s AND occurred_at < %(end)s
+GROUP BY 1, 2, 3
+"""
+
+
+def interruptions_by_window(org: Organization, bounds: list[datetime]) -> list[InterruptionGroup]:
+    """The organization's interruptions about tickets (SPEC 2.2) in each of the consecutive
+    windows [bounds[i], bounds[i + 1]), by category and channel, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INTERRUPTIONS_SQL, {"org": org.pk, "bounds": bounds, "start": bounds[0], "end": bounds[-1]}
+        )
+        return [
+            InterruptionGroup(k - 1, key, name, channel, n) for k, key, channel, n, name in cursor.fetchall()
+        ]
+
+
+@dataclass(frozen=True)
+class AgedGroup:
+    """Aged tickets at one moment, of one team and one category, as the database grouped them."""
+
+    moment: int  # the index of the moment
+    team: str
+    category: str
+    aged: int
+    oldest_opened_at: datetime
+
+
+# At each moment A of a sorted list, the tickets of ``aged_tickets(org, A)``: opened_at + target
+# < A and not closed at A. For one ticket these moments are a run of the list: from the first
+# one after its due time to the last one before it closed (``width_bucket`` counts the moments
+# at or before a time), so each ticket is read once and counted for each moment of its run.
+_AGED_SQL = f"""
+SELECT m.i, k.team, k.category, COUNT(*), MIN(k.opened_at)
+FROM {Ticket._meta.db_table} k
+CROSS JOIN LATERAL generate_series(
+    width_bucket(
+        k.opened_at + make_interval(secs => CASE k.severity {
+    " ".join(f"WHEN '{severity}' THEN %({severity})s" for severity in Severity.values)
+} END),
+        %(moments)s::timestamptz[]
+    ),
+    COALESCE(width_bucket(k.closed_at - INTERVAL '1 microsecond', %(moments)s::timestamptz[]), %(count)s) - 1
+) AS m(i)
+WHERE k.organization_id = %(org)s AND k.opened_at < %(last)s
+  AND (k.closed_at IS NULL OR k.closed_at > %(first)s)
+GROUP BY 1, 2, 3
+"""
+
+
+def aged_at_moments(org: Organization, moments: list[datetime], policy: SlaPolicy) -> list[AgedGroup]:
+    """``aged_tickets`` at each of ``moments`` (ascending), grouped by moment, team and
+    category, in one query."""
+    targets = {
+        severity: int(_delta(policy.target_hours(severity)).total_seconds()) for severity in Severity.values
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _AGED_SQL,
+            {
+                "org": org.pk,
+                "moments": moments,
+                "count": len(moments),
+                "first": moments[0],
+                "last": moments[-1],
+                **targets,
+            },
+        )
+        return [AgedGroup(*row) for row in cursor.fetchall()]

@@ -1,13 +1,14 @@
 """Every write of the KPI app: tickets, the SLA policy, KPI targets, to-dos and the rollup.
 
-``roll_up_week`` is the one implementation behind the nightly task, ``manage.py rollup_kpis``
-and the dashboard's "recompute now": it sums the week's raw figures in a few set-based
-queries (SPEC 3), computes the statuses with ``kpis.formulas`` and replaces the (org, week)
-row in one transaction, so running it twice gives the same row.
+``roll_up_weeks`` is the one implementation behind the nightly task, ``manage.py rollup_kpis``
+and the dashboard's "recompute now": it sums the raw figures of all the weeks asked for in
+three set-based queries (SPEC 3), computes the statuses with ``kpis.formulas`` and replaces
+each (org, week) row in a transaction of its own, so running it twice gives the same rows.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,14 +16,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Count, Min, Q
-from django.db.models.functions import Lower
+from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.pq import TransactionStatus
 
-from audits.models import TAG_FIELDS, Handling
-from audits.selectors import founder_entries, hours_in_windows
-from delegation.models import Interruption
+from audits.models import TAG_FIELDS
+from audits.selectors import founder_hours_by_week
 from kpis import formulas
 from kpis.models import (
     UNASSIGNED,
@@ -34,7 +33,7 @@ from kpis.models import (
     Todo,
     WeeklyKpi,
 )
-from kpis.selectors import aged_tickets, kpi_targets
+from kpis.selectors import aged_at_moments, interruptions_by_window, kpi_targets, sla_policy
 from msp_ops.lib import weeks
 from msp_ops.orgs.batches import Batch, Saved, check_members, save_batch
 from msp_ops.orgs.models import Organization
@@ -113,8 +112,13 @@ class WeekFigures:
     by_tag: dict[str, Decimal]
     previous_delegated: list[Decimal]  # the 4 weeks before, oldest first
     interruptions: list[int]  # this week and the 3 before, this week first
+    interruptions_by_category: dict[str, int]  # most first
+    interruptions_by_channel: dict[str, int]  # most first
     aged_by_team: dict[str, int]
     category_ages: list[formulas.CategoryAge]
+
+
+HISTORY_WEEKS = 4  # the delegated-hours regime and the 4-week average look this far back
 
 
 def weeks_to_refresh(org: Organization, now: datetime | None = None) -> list[date]:
@@ -123,64 +127,73 @@ def weeks_to_refresh(org: Organization, now: datetime | None = None) -> list[dat
     return [current - timedelta(weeks=1), current]
 
 
-def week_figures(org: Organization, monday: date, *, at: datetime) -> WeekFigures:
-    """The raw figures of SPEC 2 for [S, E), summed in the database (3 queries).
+def backlog_moment(org: Organization, monday: date, now: datetime) -> datetime:
+    """When a week's aged backlog is counted: at its end once it has ended, else at ``now``."""
+    return min(weeks.week_bounds(monday, org.tz)[1], now)
 
-    Hours: entries of members whose role is ``founder`` now, clipped to the week (an entry
+
+def weeks_figures(org: Organization, mondays: Sequence[date], *, now: datetime) -> dict[date, WeekFigures]:
+    """The raw figures of SPEC 2 for each week given (ascending), summed in the database: one
+    query for the hours, one for the interruptions and one for the aged backlog, whatever the
+    number of weeks (each reads its rows once, grouped by local week).
+
+    Hours: entries of members whose role is ``founder`` now, clipped to each week (an entry
     crossing a week boundary counts its part inside). Interruptions: ``about_ticket`` ones
-    with ``occurred_at`` in each week. Aged backlog: at ``at``, tickets opened at or before it,
-    not closed at it, older than their severity's target.
+    with ``occurred_at`` in each week. Aged backlog: at ``backlog_moment``, tickets opened
+    before it, not closed at it, older than their severity's target.
     """
     tz = org.tz
-    start, end = weeks.week_bounds(monday, tz)
-    windows: dict[Any, tuple[datetime, datetime, Q | None]] = {
-        "logged": (start, end, None),
-        "delegated": (start, end, Q(handling=Handling.DELEGATED)),
-        "personal": (start, end, Q(handling=Handling.PERSONAL)),
-    }
-    for tag, column in TAG_FIELDS.items():
-        windows[("tag", tag)] = (start, end, Q(**{column: True}))
-    previous = [monday - timedelta(weeks=n) for n in range(4, 0, -1)]
-    for before in previous:
-        windows[("before", before)] = (*weeks.week_bounds(before, tz), Q(handling=Handling.DELEGATED))
-    # Only the entries touching the 5 weeks summed (an index range, not the whole history).
-    span_start = weeks.week_bounds(previous[0], tz)[0]
-    hours = hours_in_windows(founder_entries(org).overlapping(span_start, end), windows)
+    first = mondays[0] - timedelta(weeks=HISTORY_WEEKS)
+    span = [first + timedelta(weeks=n) for n in range((mondays[-1] - first).days // 7 + 1)]
+    bounds = [weeks.week_bounds(monday, tz)[0] for monday in span] + [weeks.week_bounds(span[-1], tz)[1]]
+    index = {monday: n for n, monday in enumerate(span)}
 
-    counted = {}
-    for n in range(4):
-        week_start, week_end = weeks.week_bounds(monday - timedelta(weeks=n), tz)
-        counted[f"w{n}"] = Count("pk", filter=Q(occurred_at__gte=week_start, occurred_at__lt=week_end))
-    first_start = weeks.week_bounds(monday - timedelta(weeks=3), tz)[0]
-    interruptions = (
-        Interruption.objects.for_org(org)
-        .filter(about_ticket=True, occurred_at__gte=first_start, occurred_at__lt=end)
-        .aggregate(**counted)
-    )
+    hours = founder_hours_by_week(org, bounds)
+    counts = [0] * len(span)
+    by_category: list[dict[str, int]] = [{} for _ in span]
+    names: list[dict[str, str]] = [{} for _ in span]
+    by_channel: list[dict[str, int]] = [{} for _ in span]
+    for group in interruptions_by_window(org, bounds):
+        n = group.window
+        counts[n] += group.count
+        # One name per category whatever the order of the groups, so two rollups write the same row.
+        names[n][group.category_key] = min(names[n].get(group.category_key, group.category), group.category)
+        by_category[n][group.category_key] = by_category[n].get(group.category_key, 0) + group.count
+        by_channel[n][group.channel] = by_channel[n].get(group.channel, 0) + group.count
 
-    aged_rows = (
-        aged_tickets(org, at)
-        .values("team", "category")
-        .annotate(aged=Count("pk"), oldest=Min("opened_at"))
-        .order_by()
-    )
-    by_team: dict[str, int] = {}
-    ages = []
-    for row in aged_rows:
-        team = row["team"] or UNASSIGNED
-        category = row["category"] or UNCATEGORIZED
-        by_team[team] = by_team.get(team, 0) + row["aged"]
-        ages.append(formulas.CategoryAge(team, category, row["aged"], row["oldest"]))
-    return WeekFigures(
-        delegated=hours["delegated"],
-        personal=hours["personal"],
-        logged=hours["logged"],
-        by_tag={tag: hours[("tag", tag)] for tag in TAG_FIELDS},
-        previous_delegated=[hours[("before", before)] for before in previous],
-        interruptions=[interruptions[f"w{n}"] for n in range(4)],
-        aged_by_team=dict(sorted(by_team.items(), key=lambda kv: (kv[0] == UNASSIGNED, kv[0].lower()))),
-        category_ages=_merge_categories(ages),
-    )
+    moments = [backlog_moment(org, monday, now) for monday in mondays]
+    aged: list[list[formulas.CategoryAge]] = [[] for _ in mondays]
+    for group in aged_at_moments(org, moments, sla_policy(org)):
+        team = group.team or UNASSIGNED
+        category = group.category or UNCATEGORIZED
+        aged[group.moment].append(formulas.CategoryAge(team, category, group.aged, group.oldest_opened_at))
+
+    figures = {}
+    for position, monday in enumerate(mondays):
+        n = index[monday]
+        week = hours[n]
+        by_team: dict[str, int] = {}
+        for row in aged[position]:
+            by_team[row.team] = by_team.get(row.team, 0) + row.aged
+        figures[monday] = WeekFigures(
+            delegated=week["delegated"],
+            personal=week["personal"],
+            logged=week["logged"],
+            by_tag={tag: week[f"tag_{tag}"] for tag in TAG_FIELDS},
+            previous_delegated=[hours[n - back]["delegated"] for back in range(HISTORY_WEEKS, 0, -1)],
+            interruptions=[counts[n - back] for back in range(HISTORY_WEEKS)],
+            interruptions_by_category=_most_first(
+                {names[n][key] or UNCATEGORIZED: count for key, count in by_category[n].items()}
+            ),
+            interruptions_by_channel=_most_first(by_channel[n]),
+            aged_by_team=dict(sorted(by_team.items(), key=lambda kv: (kv[0] == UNASSIGNED, kv[0].lower()))),
+            category_ages=_merge_categories(aged[position]),
+        )
+    return figures
+
+
+def _most_first(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower())))
 
 
 def _merge_categories(ages: list[formulas.CategoryAge]) -> list[formulas.CategoryAge]:
@@ -199,21 +212,14 @@ def _merge_categories(ages: list[formulas.CategoryAge]) -> list[formulas.Categor
     return list(merged.values())
 
 
-def roll_up_week(*, org: Organization, monday: date, now: datetime | None = None) -> WeeklyKpi:
-    """Replaces the (org, week) row with figures computed now (SPEC 2-3), in one transaction.
-
-    The backlog is counted at the week's end for a week that has ended (the row is then
-    ``final``), at ``now`` for the current week.
-    """
-    now = now or timezone.now()
-    end = weeks.week_bounds(monday, org.tz)[1]
-    final = end <= now
-    figures = week_figures(org, monday, at=end if final else now)
-    targets = kpi_targets(org)
+def week_values(
+    org: Organization, monday: date, figures: WeekFigures, targets: KpiTargets, now: datetime
+) -> dict[str, Any]:
+    """The (org, week) row's fields from its figures: statuses and the Level-10 review (SPEC 2)."""
     average = formulas.four_week_average(figures.interruptions)
     teams = formulas.level10_teams(figures.aged_by_team)
-    values = {
-        "final": final,
+    return {
+        "final": weeks.week_bounds(monday, org.tz)[1] <= now,
         "computed_at": now,
         "delegated_hours": figures.delegated,
         "personal_hours": figures.personal,
@@ -226,7 +232,8 @@ def roll_up_week(*, org: Organization, monday: date, now: datetime | None = None
         "level10_review": bool(teams),
         "level10_categories": formulas.top_aging_categories(figures.category_ages, teams),
         "managed_clients": org.managed_clients,
-        **interruption_breakdown(org, monday),
+        "interruptions_by_category": figures.interruptions_by_category,
+        "interruptions_by_channel": figures.interruptions_by_channel,
         "status": {
             "delegated_hours": formulas.delegated_hours_status(
                 figures.delegated,
@@ -244,27 +251,98 @@ def roll_up_week(*, org: Organization, monday: date, now: datetime | None = None
             ),
         },
     }
-    with transaction.atomic():
-        row, _ = WeeklyKpi.objects.update_or_create(organization=org, week=monday, defaults=values)
-    return row
+
+
+def roll_up_weeks(
+    *,
+    org: Organization,
+    mondays: Sequence[date] | None = None,
+    now: datetime | None = None,
+    run: RollupRun | None = None,
+) -> int:
+    """Replaces the (org, week) rows of the weeks given (default: the previous and the current
+    one) with figures computed now (SPEC 2-3); returns how many were written.
+
+    The figures of all the weeks come from the same three queries (``weeks_figures``); each
+    week's row is then upserted in a transaction of its own (``write_weeks``). The backlog is
+    counted at the week's end for a week that has ended (the row is then ``final``), at ``now``
+    for the current week.
+    """
+    now = now or timezone.now()
+    mondays = sorted(set(mondays or weeks_to_refresh(org, now)))
+    if run is not None:
+        RollupRun.objects.filter(pk=run.pk).update(weeks_total=len(mondays))
+    figures = weeks_figures(org, mondays, now=now)
+    targets = kpi_targets(org)
+    write_weeks(org, {monday: week_values(org, monday, figures[monday], targets, now) for monday in mondays})
+    if run is not None:
+        RollupRun.objects.filter(pk=run.pk).update(weeks_done=len(mondays), finished_at=timezone.now())
+    return len(mondays)
 
 
 def roll_up_org(
-    *, org: Organization, mondays: Sequence[date] | None = None, run: RollupRun | None = None
+    *,
+    org: Organization,
+    mondays: Sequence[date] | None = None,
+    now: datetime | None = None,
+    run: RollupRun | None = None,
 ) -> list[WeeklyKpi]:
-    """The weeks given (default: the previous and the current one), a transaction each."""
-    now = timezone.now()
-    mondays = list(mondays or weeks_to_refresh(org, now))
-    if run is not None:
-        RollupRun.objects.filter(pk=run.pk).update(weeks_total=len(mondays))
-    rows = []
-    for done, monday in enumerate(mondays, start=1):
-        rows.append(roll_up_week(org=org, monday=monday, now=now))
-        if run is not None:
-            RollupRun.objects.filter(pk=run.pk).update(weeks_done=done)
-    if run is not None:
-        RollupRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
-    return rows
+    """``roll_up_weeks``, then the rows written, by week."""
+    now = now or timezone.now()
+    mondays = sorted(set(mondays or weeks_to_refresh(org, now)))
+    roll_up_weeks(org=org, mondays=mondays, now=now, run=run)
+    return list(WeeklyKpi.objects.for_org(org).filter(week__in=mondays).order_by("week"))
+
+
+def roll_up_week(*, org: Organization, monday: date, now: datetime | None = None) -> WeeklyKpi:
+    """One week's row (``roll_up_org`` of that week)."""
+    [row] = roll_up_org(org=org, mondays=[monday], now=now)
+    return row
+
+
+_TABLE = WeeklyKpi._meta.db_table
+_COLUMNS = ", ".join(
+    ["organization_id", "week"]
+    + [
+        field.column
+        for field in WeeklyKpi._meta.concrete_fields
+        if field.name not in ("id", "organization", "week")
+    ]
+)
+# A week's row travels as one JSON object (one literal to quote, not 18), which
+# jsonb_populate_record turns into the table's row type, column by column.
+_UPSERT_SQL = (
+    f"INSERT INTO {_TABLE} ({_COLUMNS}) SELECT {_COLUMNS} FROM jsonb_populate_record(NULL::{_TABLE}, %s)"
+    " ON CONFLICT (organization_id, week) DO UPDATE SET "
+    + ", ".join(f"{column} = EXCLUDED.{column}" for column in _COLUMNS.split(", ")[2:])
+)
+
+
+def write_weeks(org: Organization, rows: dict[date, dict[str, Any]]) -> None:
+    """Upserts each week's row in a transaction of its own, all in one round trip.
+
+    The statements go as one string: ``BEGIN; INSERT ... ON CONFLICT ... DO UPDATE; COMMIT;``
+    for each week (client-side parameters, PostgreSQL's simple query protocol). A failing week
+    stops the ones after it; the weeks before it stay written. Inside a caller's transaction
+    the upserts are part of it instead (the caller commits or rolls back).
+    """
+    if not rows:
+        return
+    alone = not connection.in_atomic_block
+    statement = f"BEGIN; {_UPSERT_SQL}; COMMIT;" if alone else f"{_UPSERT_SQL};"
+    with connection.cursor() as cursor:
+        text = " ".join(
+            cursor.mogrify(
+                statement, [json.dumps({"organization_id": org.pk, "week": monday, **values}, default=str)]
+            )
+            for monday, values in rows.items()
+        )
+        try:
+            cursor.execute(text)
+        except Exception:
+            if alone and connection.connection.info.transaction_status != TransactionStatus.IDLE:
+                cursor.execute("ROLLBACK")  # the failed week's transaction
+            raise
 
 
 def request_rollup(*, org: Organization, user: AbstractBaseUser | None) -> RollupRun:
@@ -294,36 +372,3 @@ def delete_ticket(*, ticket: Ticket) -> None:
 @transaction.atomic
 def delete_todo(*, todo: Todo) -> None:
     todo.delete()
-
-
-def interruption_breakdown(org: Organization, monday: date) -> dict[str, dict[str, int]]:
-    """The week's interruptions about tickets by category (case-insensitive, ``Uncategorized``
-    for none; most first) and by channel, for the agenda (one GROUP BY query)."""
-    start, end = weeks.week_bounds(monday, org.tz)
-    rows = (
-        Interruption.objects.for_org(org)
-        .filter(about_ticket=True, occurred_at__gte=start, occurred_at__lt=end)
-        .annotate(key=Lower("category"))
-        .values("key", "channel")
-        .annotate(count=Count("pk"), name=Min("category"))
-        .order_by()
-    )
-    by_key: dict[str, int] = {}
-    names: dict[str, str] = {}
-    by_channel: dict[str, int] = {}
-    for row in rows:
-        # One name per category whatever the order of the groups ("VPN" for "VPN" and "vpn"),
-        # so two rollups write the same row.
-        key = row["key"]
-        names[key] = min(names.get(key, row["name"]), row["name"])
-        by_key[key] = by_key.get(key, 0) + row["count"]
-        by_channel[row["channel"]] = by_channel.get(row["channel"], 0) + row["count"]
-    by_category = {names[key] or UNCATEGORIZED: count for key, count in by_key.items()}
-
-    def most_first(counts: dict[str, int]) -> dict[str, int]:
-        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower())))
-
-    return {
-        "interruptions_by_category": most_first(by_category),
-        "interruptions_by_channel": most_first(by_channel),
-    }

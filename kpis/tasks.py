@@ -18,7 +18,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from kpis.models import RollupRun
-from kpis.services import roll_up_org
+from kpis.services import roll_up_weeks
 from msp_ops.lib import weeks
 from msp_ops.orgs.models import Organization
 
@@ -75,11 +75,11 @@ def roll_up_organization(org_id: int, mondays: list[str] | None = None) -> int:
         logger.info("KPI rollup: organization %s no longer exists", org_id)
         return 0
     try:
-        rows = roll_up_org(org=org, mondays=[date.fromisoformat(m) for m in mondays] if mondays else None)
+        rows = roll_up_weeks(org=org, mondays=[date.fromisoformat(m) for m in mondays] if mondays else None)
     except Exception:
         logger.exception("KPI rollup of organization %s failed; it will be retried", org.slug)
         raise
-    return len(rows)
+    return rows
 
 
 @shared_task
@@ -87,7 +87,7 @@ def roll_up_requested(run_id: int) -> None:
     """A "recompute now" of the dashboard or the API; its progress lands on the run."""
     run = RollupRun.objects.select_related("organization").get(pk=run_id)
     try:
-        roll_up_org(org=run.organization, run=run)
+        roll_up_weeks(org=run.organization, run=run)
     except Exception as error:
         logger.exception("Requested KPI rollup %s failed", run_id)
         RollupRun.objects.filter(pk=run_id).update(finished_at=timezone.now(), error=str(error)[:500])

@@ -9,19 +9,20 @@ CST) = [06:00Z, 06:00Z), no DST change inside. The backlog's figures have their 
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import IntegrityError
 from django.forms.models import model_to_dict
 
 from audits.models import TAG_FIELDS, Handling
 from kpis import services
 from kpis.models import Ticket, WeeklyKpi
 from kpis.selectors import kpi_targets
-from kpis.services import roll_up_org, roll_up_week, update_settings, weeks_to_refresh
+from kpis.services import roll_up_org, roll_up_week, roll_up_weeks, update_settings, weeks_to_refresh
 from msp_ops.orgs.models import Membership, Role
 from tests.factories import InterruptionFactory, MembershipFactory, OrganizationFactory, TimeEntryFactory
 from tests.races import run_in_threads
@@ -347,16 +348,33 @@ def test_the_rollup_of_a_week_takes_as_many_queries_whatever_the_data(
         aged_ticket(org, n, team=f"Team {n % 7}", category=f"Category {n % 11}")
     roll_up_week(org=org, monday=WEEK, now=LATER)  # the row exists: the counted run updates it
 
-    # Hours, interruptions, the SLA policy, aged tickets by team and category, the KPI targets,
-    # the interruptions by category and channel;
-    # the row's upsert: the rollup's transaction and update_or_create's (a savepoint each here,
-    # inside the test's transaction), SELECT ... FOR UPDATE, UPDATE, and the two releases.
-    with django_assert_num_queries(12):
+    # Hours, interruptions by category and channel, the SLA policy, aged tickets by team and
+    # category, the KPI targets, the row's upsert (one statement string) and reading it back.
+    with django_assert_num_queries(7):
         row = roll_up_week(org=org, monday=WEEK, now=LATER)
 
     assert row.owner_interruptions == rows
     assert row.aged_backlog == rows
     assert row.logged_hours == (Decimal(rows) * 25 / 60).quantize(Decimal("0.01"))
+
+
+@pytest.mark.parametrize("count", [2, 52])
+def test_the_rollup_of_many_weeks_takes_as_many_queries_as_one(
+    count, org, founder, django_assert_num_queries
+):
+    mondays = [WEEK - timedelta(weeks=n) for n in range(count)]
+    for monday in mondays:
+        start = datetime.combine(monday, time(9), tzinfo=CHI)
+        entry(org, founder, start, start + timedelta(hours=1))
+        ping(org, founder, start)
+
+    # The same 5 reads and 1 write as for one week (without reading the rows back).
+    with django_assert_num_queries(6):
+        assert roll_up_weeks(org=org, mondays=mondays, now=LATER) == count
+
+    rows = list(WeeklyKpi.objects.for_org(org).order_by("week"))
+    assert [row.week for row in rows] == sorted(mondays)
+    assert {(row.logged_hours, row.owner_interruptions) for row in rows} == {(Decimal("1.00"), 1)}
 
 
 # --- two rollups at once on the real PostgreSQL (the nightly task and "recompute now") ---------
@@ -366,14 +384,14 @@ def test_the_rollup_of_a_week_takes_as_many_queries_whatever_the_data(
 def test_two_rollups_of_a_new_week_at_once_store_one_row(org, founder, monkeypatch):
     entry(org, founder, chi(2, 24, 9), chi(2, 24, 11))
     barrier = threading.Barrier(2, timeout=30)
-    real = services.week_figures
+    real = services.weeks_figures
 
     def figures_then_wait(*args, **kwargs):
         found = real(*args, **kwargs)
         barrier.wait()  # both have their figures: both write a row that does not exist yet
         return found
 
-    monkeypatch.setattr(services, "week_figures", figures_then_wait)
+    monkeypatch.setattr(services, "weeks_figures", figures_then_wait)
 
     results = run_in_threads(
         lambda: roll_up_week(org=org, monday=WEEK, now=LATER),
@@ -384,3 +402,30 @@ def test_two_rollups_of_a_new_week_at_once_store_one_row(org, founder, monkeypat
     [row] = WeeklyKpi.objects.for_org(org)
     assert row.delegated_hours == Decimal("2.00")
     assert row.computed_at in (LATER, LATER + timedelta(minutes=1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_week_is_written_in_a_transaction_of_its_own(org, founder, monkeypatch):
+    mondays = [WEEK - timedelta(weeks=1), WEEK, NEXT]
+    for monday in mondays:
+        start = datetime.combine(monday, time(9), tzinfo=CHI)
+        entry(org, founder, start, start + timedelta(hours=1))
+    real = services.week_values
+
+    def refused_for_the_middle_week(org, monday, *args):
+        values = real(org, monday, *args)
+        return {**values, "owner_interruptions": -1} if monday == WEEK else values
+
+    monkeypatch.setattr(services, "week_values", refused_for_the_middle_week)
+
+    with pytest.raises(IntegrityError, match="owner_interruptions"):
+        roll_up_weeks(org=org, mondays=mondays, now=LATER)
+
+    # The week before the refused one is written, the refused one and the one after are not,
+    # and the connection is usable at once (no transaction left open).
+    assert list(WeeklyKpi.objects.for_org(org).values_list("week", "logged_hours")) == [
+        (WEEK - timedelta(weeks=1), Decimal("1.00"))
+    ]
+    monkeypatch.setattr(services, "week_values", real)
+    assert roll_up_weeks(org=org, mondays=mondays, now=LATER) == 3
+    assert WeeklyKpi.objects.for_org(org).count() == 3

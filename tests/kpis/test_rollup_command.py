@@ -96,14 +96,14 @@ def test_argument_errors_change_nothing(orgs, args, message):
 
 
 def fail_for(monkeypatch, slug: str) -> None:
-    real = services.week_figures
+    real = services.weeks_figures
 
-    def week_figures(org, monday, *, at):
+    def weeks_figures(org, mondays, *, now):
         if org.slug == slug:
             raise RuntimeError("canceling statement due to statement timeout")
-        return real(org, monday, at=at)
+        return real(org, mondays, now=now)
 
-    monkeypatch.setattr(services, "week_figures", week_figures)
+    monkeypatch.setattr(services, "weeks_figures", weeks_figures)
 
 
 # manage.py's own entry point (exit status, "CommandError: ..." on stderr) closes the database

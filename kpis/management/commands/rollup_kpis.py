@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
-from kpis.services import roll_up_org
+from kpis.services import roll_up_weeks
 from msp_ops.lib import weeks
 from msp_ops.orgs.commands import organization_or_error
 from msp_ops.orgs.models import Organization
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         rows = 0
         for index, organization in enumerate(orgs, start=1):
             try:
-                rows += len(roll_up_org(org=organization, mondays=mondays))
+                rows += roll_up_weeks(org=organization, mondays=mondays)
             except Exception as error:  # one organization's failure stops no other
                 failed.append(organization.slug)
                 bar.close()  # the message on a line of its own, not after the bar

@@ -90,18 +90,20 @@ class TimeEntrySerializer(StrictSerializer):
     @classmethod
     def batch_context(cls, items: list[Any], request) -> dict[str, Any]:
         # One indexed query for the slugs named (and the default): no cache to keep current.
+        # The service takes these rows as read (``save_time_entries(categories=...)``).
         slugs = lookup_values(items, "category") | {DEFAULT_CATEGORY_SLUG}
         return {
             "members": members_by_username(request, items),
-            "categories": dict(
-                Category.objects.for_org(request.org).filter(slug__in=slugs).values_list("slug", "pk")
-            ),
+            "categories": {
+                category.slug: category
+                for category in Category.objects.for_org(request.org).filter(slug__in=slugs)
+            },
         }
 
     def validate_user(self, value: str):
         return resolve_member(self.context, value)
 
-    def validate_category(self, value: str) -> int:
+    def validate_category(self, value: str) -> Category:
         try:
             return self.context["categories"][value]
         except KeyError:
@@ -129,12 +131,11 @@ class TimeEntrySerializer(StrictSerializer):
             instance = TimeEntry(
                 organization=self.context["org"],
                 user=self.context["request"].user,
-                category_id=self.context["categories"].get(DEFAULT_CATEGORY_SLUG),
+                category=self.context["categories"].get(DEFAULT_CATEGORY_SLUG),
                 source=Source.API,
             )
         for name, value in data.items():
-            # The service loads the category (and checks it is current) by its id.
-            setattr(instance, "category_id" if name == "category" else name, value)
+            setattr(instance, name, value)  # the service checks the category (archived or not)
         return instance
 
     def to_representation(self, entry: TimeEntry) -> dict[str, Any]:

@@ -40,7 +40,14 @@ class TimeEntryViewSet(EditableMixin, OrgScopedViewSet):
     only = (*(field.name for field in TimeEntry._meta.concrete_fields), "user__username", "category__slug")
 
     def save_items(self, items: list[TimeEntry]) -> list[Saved]:
-        return save_time_entries(org=self.request.org, entries=items, owner=self.own_rows_only())
+        return save_time_entries(
+            org=self.request.org,
+            entries=items,
+            owner=self.own_rows_only(),
+            # Read by the serializer in this request: not read again.
+            members={user.pk for user in self.lookups["members"].values()},
+            categories=self.lookups["categories"].values(),
+        )
 
     def delete_item(self, item: TimeEntry) -> None:
         delete_time_entry(entry=item)

@@ -1,9 +1,9 @@
 """Per-token throttling (SPEC 4 leaves the rate open): a fixed-window counter per token.
 
 The rate is ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api_token"]`` (env
-``API_THROTTLE_RATE``, default ``6000/min``). A counter costs one cache ``incr`` per request,
-whatever the rate, unlike DRF's SimpleRateThrottle which stores every request's time.
-Over the limit: 429 with ``Retry-After`` (seconds until the window ends).
+``API_THROTTLE_RATE``, default ``6000/min``). A counter costs one Redis round trip per
+request (``count_request``), whatever the rate, unlike DRF's SimpleRateThrottle which
+stores every request's time. Over the limit: 429 with ``Retry-After`` (seconds until the window ends).
 
 When the cache (Redis) is down, requests are served unthrottled. The first failure logs its
 traceback; while the outage lasts, each request logs one short line; once the cache answers
@@ -16,7 +16,8 @@ import logging
 import threading
 import time
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
@@ -66,6 +67,26 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), DURATIONS[period[0].lower()]
 
 
+def count_request(key: str, timeout: int) -> int:
+    """Adds one to the window's counter and returns it: on Redis in one round trip (``INCR``
+    and ``EXPIRE`` sent together; the key names its window, so renewing its expiry is harmless),
+    elsewhere (the embedded memory cache) through the cache's ``add``/``incr``."""
+    cache = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(cache, RedisCache):
+        key = cache.make_and_validate_key(key)
+        pipe = cache._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, timeout)
+        return pipe.execute()[0]
+    if cache.add(key, 1, timeout=timeout):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=timeout)
+        return 1
+
+
 class TokenRateThrottle(BaseThrottle):
     def __init__(self) -> None:
         self.limit, self.duration = parse_rate(api_settings.DEFAULT_THROTTLE_RATES[SCOPE])
@@ -85,15 +106,7 @@ class TokenRateThrottle(BaseThrottle):
         ident = f"token-{token.pk}" if token is not None else f"ip-{self.get_ident(request)}"
         now = time.time()
         window = int(now // self.duration)
-        key = f"throttle:{SCOPE}:{ident}:{window}"
-        if cache.add(key, 1, timeout=self.duration + 1):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=self.duration + 1)
-                count = 1
+        count = count_request(f"throttle:{SCOPE}:{ident}:{window}", self.duration + 1)
         if count <= self.limit:
             return True
         self.retry_after = (window + 1) * self.duration - now

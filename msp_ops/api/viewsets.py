@@ -111,10 +111,12 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         return context
 
     def writable_serializer(self, data: Any, **kwargs):
-        """A serializer for input, with the batch's slugs and names resolved in bulk."""
+        """A serializer for input, with the batch's slugs and names resolved in bulk (kept as
+        ``self.lookups`` too, for ``save_items`` to hand the service what is already read)."""
         serializer_class = self.get_serializer_class()
         items = data if isinstance(data, list) else [data]
-        context = {**self.get_serializer_context(), **serializer_class.batch_context(items, self.request)}
+        self.lookups = serializer_class.batch_context(items, self.request)
+        context = {**self.get_serializer_context(), **self.lookups}
         return serializer_class(data=data, context=context, **kwargs)
 
     def own_rows_only(self):

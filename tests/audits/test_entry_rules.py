@@ -405,8 +405,9 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(org, founder, django_a
         )
         entry.category_id = tickets.pk if n % 2 == 0 else None  # an id only, or the default
         entries.append(entry)
-    # members, external ids, categories, overlaps; savepoint, one upsert, release.
-    with django_assert_num_queries(7):
+    # members, external ids, categories; savepoint, one upsert, release (the exclusion
+    # constraint checks overlaps with stored entries: their query runs only on a refusal).
+    with django_assert_num_queries(6):
         saved = save_time_entries(org=org, entries=entries)
     assert TimeEntry.objects.count() == size
     assert all(s.created for s in saved)
@@ -420,8 +421,9 @@ def test_new_entries_without_external_id_cost_the_same_queries(org, founder, dja
         make(org, founder, start + timedelta(minutes=30 * n), start + timedelta(minutes=30 * n + 25))
         for n in range(size)
     ]
-    # members, categories, overlaps; savepoint, one insert, release (no external ids to look up).
-    with django_assert_num_queries(6):
+    # members, categories; savepoint, one insert, release (no external ids to look up; the
+    # exclusion constraint checks overlaps).
+    with django_assert_num_queries(5):
         save_time_entries(org=org, entries=entries)
     assert TimeEntry.objects.count() == size
 
@@ -441,8 +443,9 @@ def test_editing_a_batch_costs_the_same_queries_whatever_its_size(
     entries = list(TimeEntry.objects.all())
     for entry in entries:
         entry.activity = "Edited"
-    # members, categories, edited originals, overlaps; savepoint, UPDATE, release.
-    with django_assert_num_queries(7):
+    # members, categories, edited originals; savepoint, UPDATE, release (overlaps: the
+    # exclusion constraint).
+    with django_assert_num_queries(6):
         save_time_entries(org=org, entries=entries)
     assert set(TimeEntry.objects.values_list("activity", flat=True)) == {"Edited"}
 

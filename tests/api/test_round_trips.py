@@ -1,0 +1,117 @@
+"""What one API request costs in round trips to PostgreSQL and Redis, counted as psycopg and
+redis-py send them (BEGIN, COMMIT, savepoints and the health check included), outside a
+test's transaction, as under gunicorn (bench/README.md lists them)."""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import tempfile
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import redis.connection
+from django.db import close_old_connections, connection
+from psycopg import pq
+
+from audits.models import TimeEntry
+from tests.api.conftest import ENTRIES, item, post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@contextlib.contextmanager
+def postgres_round_trips() -> Iterator[list[str]]:
+    """The statements the connection sends (libpq's trace: a simple query or a Sync each)."""
+    sent: list[str] = []
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    with tempfile.TemporaryFile("w+") as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        try:
+            yield sent
+        finally:
+            pgconn.untrace()
+            trace.seek(0)
+            for line in trace.read().splitlines():
+                parts = line.split("\t")
+                if parts[0] == "F" and parts[2] in ("Query", "Sync"):
+                    sent.append(parts[3][:60] if len(parts) > 3 else parts[2])
+
+
+@contextlib.contextmanager
+def redis_round_trips(monkeypatch) -> Iterator[list[bytes]]:
+    sent: list[bytes] = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def spy(self, command, check_health=True):
+        sent.append(command if isinstance(command, bytes) else b"".join(command))
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", spy)
+    yield sent
+
+
+def request(send):
+    close_old_connections()  # as at the start of every request under gunicorn (the test client skips it)
+    return send()
+
+
+@pytest.fixture
+def warm(api):
+    """After a first request (it records the token's last use, once a minute)."""
+    assert api.get(ENTRIES).status_code == 200
+    return api
+
+
+def test_one_post_is_three_round_trips_to_postgresql_and_one_to_redis(warm, monkeypatch):
+    with postgres_round_trips() as sql, redis_round_trips(monkeypatch) as commands:
+        response = request(lambda: post(warm, ENTRIES, item(category="tickets", tags=["repetitive"])))
+
+    assert response.status_code == 201
+    # The token with its member, organization and user; the categories (by slug, read once);
+    # the INSERT, alone in autocommit: no BEGIN/COMMIT, no savepoint, no health check's SELECT 1,
+    # no members' query (the token's own member), no overlaps' query (the exclusion constraint).
+    assert len(sql) == 3, sql
+    assert [s.split()[0].strip('"') for s in sql] == ["SELECT", "SELECT", "INSERT"], sql
+    assert len(commands) == 1  # the throttle's INCR and EXPIRE, sent together
+    assert TimeEntry.objects.count() == 1
+
+
+def test_one_get_is_two_round_trips_to_postgresql_and_one_to_redis(warm, monkeypatch):
+    post(warm, ENTRIES, item())
+    with postgres_round_trips() as sql, redis_round_trips(monkeypatch) as commands:
+        response = request(lambda: warm.get(ENTRIES))
+
+    assert response.status_code == 200
+    assert len(sql) == 2, sql  # the token (with member, organization, user), the page
+    assert len(commands) == 1
+
+
+def test_an_overlap_is_still_refused_with_its_message(warm):
+    first = post(warm, ENTRIES, item()).json()
+
+    response = request(lambda: post(warm, ENTRIES, item(activity="Again")))
+
+    assert response.status_code == 400
+    assert response.json() == {"started_at": [f"Overlaps entry #{first['id']}: Backup check"]}
+    assert TimeEntry.objects.count() == 1
+
+
+def test_a_connection_the_server_dropped_is_replaced_before_the_request_uses_it(warm):
+    connection.ensure_connection()
+    old_pid = connection.connection.info.backend_pid
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"], user=settings["USER"], dbname=settings["NAME"]
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+    # The server says so on the socket as it closes it (the backend's own check reads that).
+    assert select.select([connection.connection.pgconn.socket], [], [], 10)[0]
+
+    response = request(lambda: warm.get(ENTRIES))
+
+    assert response.status_code == 200
+    assert connection.connection.info.backend_pid != old_pid

@@ -223,7 +223,7 @@ else:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["msp_ops.orgs.authentication.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["msp_ops.api.permissions.RolePermission"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["msp_ops.api.renderers.OrjsonRenderer"],  # DRF's JSON, by orjson
     "DEFAULT_PARSER_CLASSES": ["msp_ops.api.parsers.StrictJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "msp_ops.api.pagination.ApiCursorPagination",

@@ -2,11 +2,14 @@
 
 Serializers check shape and resolve usernames and category slugs inside the organization
 (one query each per batch); the services write. Output is built by hand from the stored
-rows (``to_representation``): a page of 1000 entries or a batch of 500 answers fast.
+rows (``to_representation``): a batch of 500 answers fast; a list page is built from columns
+(``read_sources``, ``msp_ops.api.fastread``), field for field the same.
 """
 
 from __future__ import annotations
 
+import itertools
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -24,6 +27,7 @@ from audits.models import (
     TimeEntry,
     entry_values,
 )
+from msp_ops.api.fastread import Computed
 from msp_ops.api.serializers import (
     AwareDateTimeField,
     BoundedDateField,
@@ -35,6 +39,23 @@ from msp_ops.api.serializers import (
 )
 
 TAG_NAMES = ", ".join(TAG_FIELDS)
+
+
+# A list page's tags and hours from the columns (``read_sources``), as ``to_representation``
+# answers them: each set of tag flags' list, made once; hours with 2 places, half up.
+_TAG_LISTS = {
+    flags: [tag for tag, on in zip(TAG_FIELDS, flags, strict=True) if on]
+    for flags in itertools.product((False, True), repeat=len(TAG_FIELDS))
+}
+_HOUR = timedelta(hours=1) // timedelta(microseconds=1)
+
+
+def _duration_hours(started_at, ended_at) -> float:
+    """``float(hours_between(started_at, ended_at))`` in integers: the hundredths rounded half
+    up (an entry ends after it starts), then the division, rounded to the nearest float as
+    ``float(Decimal)`` rounds."""
+    micro = (ended_at - started_at) // timedelta(microseconds=1)
+    return (micro * 200 + _HOUR) // (2 * _HOUR) / 100
 
 
 class TagListField(serializers.ListField):
@@ -86,6 +107,12 @@ class TimeEntrySerializer(StrictSerializer):
     )
     source = serializers.ChoiceField(choices=Source.choices, required=False, help_text="Default `api`.")
     duration_hours = serializers.FloatField(read_only=True, help_text="Hours, 2 decimal places.")
+
+    read_sources = {
+        "category": "category__slug",
+        "tags": Computed(tuple(TAG_FIELDS.values()), lambda *flags: _TAG_LISTS[flags]),
+        "duration_hours": Computed(("started_at", "ended_at"), _duration_hours),
+    }
 
     @classmethod
     def batch_context(cls, items: list[Any], request) -> dict[str, Any]:
@@ -149,6 +176,12 @@ class AuditSerializer(StrictSerializer):
     )
     start_date = BoundedDateField(help_text="First day (YYYY-MM-DD, the org's local date).")
     end_date = serializers.DateField(read_only=True, help_text="start_date + 6.")
+
+    read_sources = {
+        "end_date": Computed(
+            ("start_date",), lambda start: (start + timedelta(days=TimeAudit.DAYS - 1)).isoformat()
+        ),
+    }
 
     @classmethod
     def batch_context(cls, items: list[Any], request) -> dict[str, Any]:

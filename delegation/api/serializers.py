@@ -29,6 +29,7 @@ from delegation.models import (
     Weekday,
 )
 from delegation.services import candidate_from_audit
+from msp_ops.api.fastread import Computed
 from msp_ops.api.serializers import (
     AwareDateTimeField,
     BoundedDateField,
@@ -97,6 +98,8 @@ class InterruptionSerializer(_ModelShape):
         read_only=True, allow_null=True, help_text="Id of the drill whose window holds it."
     )
 
+    read_sources = {"out_of_window": "flag_out_of_window", "drill": "flag_drill"}  # with_flags()
+
     def new_object(self) -> Interruption:
         return Interruption(organization=self.context["org"], logged_by=self.context["request"].user)
 
@@ -136,6 +139,8 @@ class DelegateSerializer(_ModelShape):
     email = serializers.EmailField(required=False, allow_null=True, max_length=254)
     hourly_cost = JsonNumberField(required=False, allow_null=True)
     active = StrictBooleanField(required=False, help_text="Default true.")
+
+    read_sources = {"email": Computed(("email",), lambda email: email or None)}
 
     def new_object(self) -> Delegate:
         return Delegate(organization=self.context["org"])
@@ -379,6 +384,18 @@ class DrillSerializer(_ModelShape):
     notes = _text(10_000)
     status = serializers.ChoiceField(choices=DrillStatus.choices, read_only=True)
     completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    read_sources = {
+        "status": Computed(
+            ("starts_at", "ends_at", "completed_at"),
+            lambda starts_at, ends_at, completed_at, context: (
+                Drill(starts_at=starts_at, ends_at=ends_at, completed_at=completed_at)
+                .status_at(context["now"])
+                .value
+            ),
+            needs_context=True,
+        )
+    }
 
     def new_object(self) -> Drill:
         return Drill(organization=self.context["org"])

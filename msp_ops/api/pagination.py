@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -84,15 +84,28 @@ class ApiCursorPagination(BasePagination):
         except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error, DjangoValidationError):
             raise self._bad_cursor() from None
 
-    def _link(self, row: Model, reverse: bool) -> str:
-        values = [_plain(getattr(row, name.lstrip("-"))) for name in self.ordering]
+    def _position(self, row: Model) -> list[Any]:
+        return [getattr(row, name.lstrip("-")) for name in self.ordering]
+
+    def _link(self, row: Any, reverse: bool) -> str:
+        values = [_plain(value) for value in self.position(row)]
         token = base64.urlsafe_b64encode(json.dumps({"v": values, "r": int(reverse)}).encode()).decode()
         return replace_query_param(self.base_url, self.cursor_query_param, token)
 
     # --- pages ---------------------------------------------------------------------------
 
-    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list[Model]:
+    def paginate_queryset(
+        self,
+        queryset: QuerySet,
+        request,
+        view=None,
+        fetch: Callable[[QuerySet], list[Any]] = list,
+        position: Callable[[Any], list[Any]] | None = None,
+    ) -> list[Any]:
+        """The page's rows: model objects, or what ``fetch`` makes of the ordered, sliced
+        queryset (``fastread``: tuples, whose ordering values ``position`` gives)."""
         self.ordering = tuple(view.ordering)
+        self.position = position or self._position
         size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
         raw = request.query_params.get(self.cursor_query_param)
@@ -103,7 +116,7 @@ class ApiCursorPagination(BasePagination):
             queryset = queryset.filter(_keyset_after(order, values))
         else:
             order = list(self.ordering)
-        rows = list(queryset.order_by(*order)[: size + 1])
+        rows = list(fetch(queryset.order_by(*order)[: size + 1]))
         more = len(rows) > size
         page = rows[:size]
         if reverse:

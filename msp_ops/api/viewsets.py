@@ -33,6 +33,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from msp_ops.api.fastread import ReadPlan
 from msp_ops.api.filters import StrictFilterBackend
 from msp_ops.api.pagination import ApiCursorPagination
 from msp_ops.api.parsers import StrictJSONParser
@@ -58,6 +59,7 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     ordering: Sequence[str] = ("id",)  # cursor order; ends with a unique field
     select_related: Sequence[str] = ()
     only: Sequence[str] = ()  # columns to load (e.g. the related rows' username, slug only)
+    fast_reads = True  # lists as rows (msp_ops.api.fastread) where the serializer maps to columns
 
     permission_classes = [RolePermission]
     pagination_class = ApiCursorPagination
@@ -162,6 +164,12 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
 
     def list(self, request, *args, **kwargs) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
+        plan = ReadPlan.for_viewset(type(self)) if self.paginator is not None else None
+        if plan is not None:  # rows, not objects (msp_ops.api.fastread)
+            rows = self.paginator.paginate_queryset(
+                queryset, request, view=self, fetch=plan.fetch, position=plan.position
+            )
+            return self.get_paginated_response(plan.answer(rows, self.get_serializer_context()))
         page = self.prepare(list(self.paginate_queryset(queryset)))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

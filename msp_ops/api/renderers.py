@@ -1,0 +1,41 @@
+"""JSON answers encoded by orjson (issue 12): the same bytes as DRF's ``JSONRenderer``, faster.
+
+DRF's renderer runs the standard library's ``json`` with its ``JSONEncoder`` for the types
+JSON lacks; orjson encodes a page of 1,000 entries several times faster. Everything orjson
+would write differently goes to DRF's encoder as before: dates, times and datetimes (DRF
+shortens microseconds to milliseconds and writes UTC as ``Z``), decimals, lazy texts and
+dataclasses. Like DRF, lines separators U+2028 and U+2029 are escaped, keys are strings
+and the output is compact UTF-8. What orjson refuses (an integer beyond 64 bits, a key that
+is no string) and an indented answer (``Accept: application/json; indent=4``) take DRF's
+own path, with its result or its error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from rest_framework.utils import encoders
+from rest_framework.renderers import JSONRenderer
+
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+_LINE_SEPARATORS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
+
+
+class OrjsonRenderer(JSONRenderer):
+    _default = staticmethod(encoders.JSONEncoder().default)
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None) -> bytes:
+        if data is None:
+            return b""
+        indent = self.get_indent(accepted_media_type, renderer_context or {})
+        if indent is not None or self.ensure_ascii or not self.compact or not self.strict:
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            body = orjson.dumps(data, default=self._default, option=_OPTIONS)
+        except orjson.JSONEncodeError:
+            return super().render(data, accepted_media_type, renderer_context)
+        if b"\xe2\x80" in body:
+            for raw, escaped in _LINE_SEPARATORS:
+                body = body.replace(raw, escaped)
+        return body

@@ -260,19 +260,19 @@ _WEEK_SUMS: dict[str, str] = {
 }
 
 
-def _week_sum(name: str, part: str) -> str:
-    condition = _WEEK_SUMS.get(name)
-    return f"SUM({part})" + (f" FILTER (WHERE {condition})" if condition else "")
+def _week_sum(name: str, part: str, crossing: bool = False) -> str:
+    conditions = [c for c in ("e > next" if crossing else None, _WEEK_SUMS.get(name)) if c]
+    return f"SUM({part})" + (f" FILTER (WHERE {' AND '.join(conditions)})" if conditions else "")
 
 
 # Each entry is read once. ``width_bucket`` finds the window holding its start (k: bounds[k] <=
 # started_at < bounds[k + 1]); the entry's part inside that window is clipped at the window's
-# end (``head``), and what lies past it (``tail``: an entry crossing into the next window, never
-# further, as no entry lasts over 24 h) counts in the next one. The same clipping as
+# end (``next``), and the part past it, for an entry crossing into the next window (never
+# further: no entry lasts over 24 h), counts in the next one. The same clipping as
 # ``duration_inside``, for consecutive windows: one pass instead of one sum per window.
-_HEAD, _TAIL = "LEAST(e, next) - s", "GREATEST(e - next, INTERVAL '0')"
 _HOURS_BY_WEEK_SUMS = ", ".join(
-    f"{_week_sum(name, _HEAD)}, {_week_sum(name, _TAIL)}" for name in ["logged", *_WEEK_SUMS]
+    f"{_week_sum(name, 'LEAST(e, next) - s')}, {_week_sum(name, 'e - next', crossing=True)}"
+    for name in ["logged", *_WEEK_SUMS]
 )
 _HOURS_BY_WEEK_SQL = f"""
 SELECT k, {_HOURS_BY_WEEK_SUMS}

@@ -28,16 +28,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import httpbench  # noqa: E402 (bench/, beside this file)
 
 from tests.harness import Services, _wait_for_port, free_port  # noqa: E402
 
@@ -132,72 +132,40 @@ class Server:
             self.proc.kill()
 
 
+def _created(response) -> None:
+    if response.status_code not in (200, 201):
+        raise RuntimeError(f"{response.status_code} {response.text[:300]}")
+
+
 def push_batches(url: str, key: str, items: list[dict], threads: int) -> tuple[float, list[float]]:
     bodies = [json.dumps(items[i : i + BATCH]).encode() for i in range(0, len(items), BATCH)]
-    latencies: list[float] = []
-    lock = threading.Lock()
-    queue = list(reversed(bodies))
-    failures: list[str] = []
-
-    def worker() -> None:
-        session = requests.Session()
-        headers = {"Authorization": f"Token {key}", "Content-Type": "application/json"}
-        while True:
-            with lock:
-                if not queue:
-                    return
-                body = queue.pop()
-            t0 = time.perf_counter()
-            response = session.post(f"{url}/api/v1/time-entries/", data=body, headers=headers)
-            elapsed = time.perf_counter() - t0
-            if response.status_code not in (200, 201):
-                failures.append(f"{response.status_code} {response.text[:300]}")
-            with lock:
-                latencies.append(elapsed)
-
-    started = time.perf_counter()
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    wall = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"{len(failures)} batch(es) refused, first: {failures[0]}")
-    return wall, latencies
+    return httpbench.send_all(
+        url, _headers(key), "POST", "/api/v1/time-entries/", bodies, threads=threads, check=_created
+    )
 
 
 def push_singles(url: str, key: str, count: int) -> tuple[float, list[float]]:
-    session = requests.Session()
-    headers = {"Authorization": f"Token {key}", "Content-Type": "application/json"}
     start = datetime(2023, 1, 2, 14, tzinfo=UTC)
     bodies = [
         json.dumps({**entry(900_000 + n, "fran", start + n * SLOT), "external_id": None}).encode()
         for n in range(count)
     ]
-    latencies = []
-    started = time.perf_counter()
-    for body in bodies:
-        t0 = time.perf_counter()
-        response = session.post(f"{url}/api/v1/time-entries/", data=body, headers=headers)
-        latencies.append(time.perf_counter() - t0)
-        if response.status_code != 201:
-            raise SystemExit(f"single POST refused: {response.status_code} {response.text[:300]}")
-    return time.perf_counter() - started, latencies
+    return httpbench.send_all(url, _headers(key), "POST", "/api/v1/time-entries/", bodies, check=_created)
 
 
-def read_all(session: requests.Session, url: str, key: str, params: dict) -> tuple[int, list[float]]:
-    headers = {"Authorization": f"Token {key}"}
+def _headers(key: str) -> dict[str, str]:
+    return {"Authorization": f"Token {key}", "Content-Type": "application/json"}
+
+
+def read_all(http, params: dict) -> tuple[int, list[float]]:
+    """Every page of a read, following ``next``: the entries and each page's latency."""
     page_times = []
     count = 0
-    next_url: str | None = f"{url}/api/v1/time-entries/"
+    next_url: str | None = "/api/v1/time-entries/"
     query: dict | None = params
     while next_url:
-        t0 = time.perf_counter()
-        response = session.get(next_url, params=query, headers=headers)
-        page_times.append(time.perf_counter() - t0)
-        response.raise_for_status()
-        body = response.json()
+        elapsed, body = httpbench.timed_get(http, next_url, query)
+        page_times.append(elapsed)
         count += len(body["results"])
         next_url, query = body["next"], None
     return count, page_times
@@ -276,14 +244,113 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
-def write_readme(table: str) -> None:
+def write_readme(table: str, start: str = START, end: str = END) -> None:
     text = README.read_text() if README.exists() else "# Benchmarks\n\n`bench/run` runs every benchmark.\n"
-    block = f"{START}\n{table}\n{END}"
-    if START in text and END in text:
-        text = text[: text.index(START)] + block + text[text.index(END) + len(END) :]
+    block = f"{start}\n{table}\n{end}"
+    if start in text and end in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n## API: pushing and reading time entries\n\n" + block + "\n"
     README.write_text(text)
+
+
+# --- the peer: TimeTagger, right after msp-ops, in the same sitting ---------------------------
+
+PEER_START, PEER_END = "<!-- api-peer:start -->", "<!-- api-peer:end -->"
+PEER_DIR = Path(os.environ.get("TMPDIR") or tempfile.gettempdir()) / "msp-ops-peer"
+PEER_REQUIREMENTS = ("timetagger>=26,<27", "httpx>=0.27")
+
+
+def run_peer(args) -> dict:
+    """TimeTagger from PyPI in a virtual environment of its own under $TMPDIR (made on the first
+    run, never the app's), driven by ``bench/peer_timetagger.py`` with msp-ops's shapes."""
+    venv = PEER_DIR / "venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print(f"==> peer: a virtual environment in {venv}", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+    print(f"==> peer: pip install {' '.join(PEER_REQUIREMENTS)}", flush=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PEER_REQUIREMENTS],
+        check=True,
+    )
+    command = [str(python), str(ROOT / "bench" / "peer_timetagger.py"), "--singles", str(args.singles)]
+    command += ["--batch", str(BATCH), "--threads", str(args.threads)]
+    if args.quick:
+        command.append("--quick")
+    print("==> peer: TimeTagger on loopback, the same requests", flush=True)
+    done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=PEER_DIR)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _ratio(ours: float, theirs: float, higher_is_better: bool) -> str:
+    ratio = ours / theirs
+    better = ratio >= 1 if higher_is_better else ratio <= 1
+    factor = ratio if ratio >= 1 else 1 / ratio
+    word = ("faster" if better else "slower") if factor >= 1.005 else "even"
+    return f"**{ratio:.2f}** ({factor:.1f}x {word})" if word != "even" else f"**{ratio:.2f}** (even)"
+
+
+def peer_table(ours: dict, peer: dict, args) -> str:
+    best = max(peer["batches"], key=lambda size: peer["batches"][size]["records_per_s"])
+    peer_rate = peer["batches"][best]["records_per_s"]
+    same = peer["batches"].get(str(BATCH), {}).get("records_per_s")
+    peer_read = peer["read_p50_ms"] * 1000 / peer["read_records"]
+    our_read = ours["page_p50_ms"]  # µs per entry: ms per page of 1000
+    peer_peak = max(peer[k]["peak"] for k in ("memory_writes_kib", "memory_reads_kib"))
+    peer_rss = max(peer[k]["rss"] for k in ("memory_writes_kib", "memory_reads_kib"))
+    cpu = _cpu_name()
+    lines = [
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({cpu}), Python "
+        f"{sys.version.split()[0]}; commit {_commit()}; `bench/run api{' --quick' if args.quick else ''}`: "
+        f"msp-ops (gunicorn, {args.workers} sync workers, PostgreSQL with fsync off), then TimeTagger "
+        f"{peer['timetagger']} (uvicorn, one process, SQLite), both on loopback, both driven by "
+        "`bench/httpbench.py` (httpx, keep-alive, answers decoded inside the timed span).",
+        "",
+        "| work | msp-ops | TimeTagger | msp-ops / peer |",
+        "| --- | --- | --- | --- |",
+        f"| single-entry write, p50 | {ours['single_p50_ms']:.1f} ms | {peer['single_p50_ms']:.1f} ms | "
+        f"{_ratio(ours['single_p50_ms'], peer['single_p50_ms'], False)} |",
+        f"| single-entry write, p95 | {ours['single_p95_ms']:.1f} ms | {peer['single_p95_ms']:.1f} ms | "
+        f"{_ratio(ours['single_p95_ms'], peer['single_p95_ms'], False)} |",
+        f"| batch write rate ({args.threads} client threads) | {ours['batch_rate']:,.0f} entries/s "
+        f"(batches of {BATCH}) | {peer_rate:,.0f} records/s (batches of {best}"
+        + (f"; {same:,.0f} in batches of {BATCH}" if same and best != str(BATCH) else "")
+        + f") | {_ratio(ours['batch_rate'], peer_rate, True)} |",
+        f"| msp-ops batches vs psycopg `executemany` (same table, same run) | "
+        f"{ours['batch_rate']:,.0f} entries/s | {ours['executemany_rate']:,.0f} rows/s (executemany) | "
+        f"**{100 * ours['batch_rate'] / ours['executemany_rate']:.0f} %** |",
+        f"| bulk read, per entry | {our_read:.1f} µs (a page of 1000 in {ours['page_p50_ms']:.1f} ms p50) | "
+        f"{peer_read:.1f} µs ({peer['read_records']:,.0f} records, a 7-day read, in "
+        f"{peer['read_p50_ms']:.1f} ms p50) | {_ratio(our_read, peer_read, False)} |",
+        f"| server memory (RSS), peak | {ours['worker_peak_kib'] / 1024:.0f} MiB (the larger of "
+        f"{args.workers} workers) | {peer_peak / 1024:.0f} MiB (its one process) | "
+        f"**{ours['worker_peak_kib'] / peer_peak:.2f}** |",
+        f"| server memory (RSS) after the run, all processes | {ours['server_rss_kib'] / 1024:.0f} MiB "
+        f"(master and {args.workers} workers) | {peer_rss / 1024:.0f} MiB | "
+        f"**{ours['server_rss_kib'] / peer_rss:.2f}** |",
+        "",
+        f"Requests: {args.singles} single-entry writes each, one after the other; msp-ops "
+        f"{args.entries:,} entries in batches, TimeTagger "
+        f"{peer['batches'][best]['records']:,} records per batch size; reads: msp-ops's founder year "
+        f"(15,000 entries) in pages of 1000, 3 times; TimeTagger {peer['reads']} random 7-day ranges "
+        "of 15,000 records over 70 days. A ratio below 1 is msp-ops faster or smaller, except the "
+        "batch rate (above 1: msp-ops faster). Only ratios from one run compare: the machine is shared "
+        "and its speed moves by tens of percent between runs.",
+    ]
+    return "\n".join(lines)
+
+
+def _cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+def _commit() -> str:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
 
 
 def main() -> None:
@@ -293,7 +360,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=2, help="client threads pushing batches")
     parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md alone")
+    parser.add_argument("--no-peer", action="store_true", help="msp-ops only, without TimeTagger after it")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run (16,000 entries, 200 singles; the peer's too)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.entries, args.singles = min(args.entries, FOUNDER_YEAR + 1000), min(args.singles, 200)
 
     services = Services()
     server = None
@@ -330,7 +403,7 @@ def main() -> None:
         single_wall, single_lat = push_singles(server.url, key, args.singles)
 
         print("==> reads", flush=True)
-        session = requests.Session()
+        http = httpbench.client(server.url, _headers(key))
         week = {
             "user": "fran",
             "from": WEEK_MONDAY.isoformat(),
@@ -339,7 +412,7 @@ def main() -> None:
         }
         week_lat = []
         for _ in range(30):
-            count_week, pages = read_all(session, server.url, key, week)
+            count_week, pages = read_all(http, week)
             week_lat.append(sum(pages))
         year = {
             "user": "fran",
@@ -349,9 +422,12 @@ def main() -> None:
         }
         year_totals, year_pages = [], []
         for _ in range(3):
-            count_year, pages = read_all(session, server.url, key, year)
+            count_year, pages = read_all(http, year)
             year_totals.append(sum(pages))
             year_pages.extend(pages)
+
+        memory = {pid: httpbench.memory_kib(pid) for pid in httpbench.children(server.proc.pid)}
+        memory_master = httpbench.memory_kib(server.proc.pid)
 
         print("==> psycopg executemany and COPY of the same rows", flush=True)
         with psycopg.connect(dsn) as conn:
@@ -393,11 +469,36 @@ def main() -> None:
         f"| founder's year: one page of 1000 | 1000 | 1 | {ms(statistics.median(year_pages))} | "
         f"{ms(percentile(year_pages, 0.95))} |",
     ]
+    workers = list(memory.values())
+    lines += [
+        "",
+        f"Server memory after these requests: each of the {len(workers)} gunicorn workers "
+        + ", ".join(f"{m['rss'] / 1024:.0f} MiB (peak {m['peak'] / 1024:.0f})" for m in workers)
+        + f"; the master {memory_master['rss'] / 1024:.0f} MiB.",
+    ]
     table = "\n".join(lines)
     print()
     print(table)
     if not args.no_readme:
         write_readme(table)
+        print(f"\nWritten into {README.relative_to(ROOT)}")
+    if args.no_peer:
+        return
+    ours = {
+        "single_p50_ms": statistics.median(single_lat) * 1000,
+        "single_p95_ms": httpbench.percentile(single_lat, 0.95) * 1000,
+        "batch_rate": batch_rate,
+        "executemany_rate": many_rate,
+        "page_p50_ms": statistics.median(year_pages) * 1000,
+        "worker_peak_kib": max(m["peak"] for m in workers),
+        "server_rss_kib": sum(m["rss"] for m in workers) + memory_master["rss"],
+    }
+    peer = run_peer(args)
+    ratios = peer_table(ours, peer, args)
+    print()
+    print(ratios)
+    if not args.no_readme:
+        write_readme(ratios, PEER_START, PEER_END)
         print(f"\nWritten into {README.relative_to(ROOT)}")
 
 

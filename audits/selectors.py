@@ -260,32 +260,39 @@ _WEEK_SUMS: dict[str, str] = {
 }
 
 
-def _week_sum(name: str, part: str, crossing: bool = False) -> str:
-    conditions = [c for c in ("e > next" if crossing else None, _WEEK_SUMS.get(name)) if c]
+def _week_sum(name: str, part: str) -> str:
+    conditions = [c for c in (f"{part} IS NOT NULL" if part == "tail" else None, _WEEK_SUMS.get(name)) if c]
     return f"SUM({part})" + (f" FILTER (WHERE {' AND '.join(conditions)})" if conditions else "")
 
 
 # Each entry is read once. ``width_bucket`` finds the window holding its start (k: bounds[k] <=
 # started_at < bounds[k + 1]); the entry's part inside that window is clipped at the window's
-# end (``next``), and the part past it, for an entry crossing into the next window (never
-# further: no entry lasts over 24 h), counts in the next one. The same clipping as
-# ``duration_inside``, for consecutive windows: one pass instead of one sum per window.
+# end (``head``), and the part past it (``tail``, for an entry crossing into the next window,
+# never further: no entry lasts over 24 h) counts in the next one. The same clipping as
+# ``duration_inside``, for consecutive windows: one pass instead of one sum per window. Each
+# part is computed once per entry (OFFSET 0 keeps the subqueries from being merged into the
+# sums, which would compute it once per sum).
 _HOURS_BY_WEEK_SUMS = ", ".join(
-    f"{_week_sum(name, 'LEAST(e, next) - s')}, {_week_sum(name, 'e - next', crossing=True)}"
-    for name in ["logged", *_WEEK_SUMS]
+    f"{_week_sum(name, 'head')}, {_week_sum(name, 'tail')}" for name in ["logged", *_WEEK_SUMS]
 )
 _HOURS_BY_WEEK_SQL = f"""
 SELECT k, {_HOURS_BY_WEEK_SUMS}
 FROM (
-    SELECT t.started_at AS s, t.ended_at AS e, t.handling, {", ".join(TAG_FIELDS.values())},
-           b.k, (%(bounds)s::timestamptz[])[b.k + 1] AS next
-    FROM {TimeEntry._meta.db_table} t
-    CROSS JOIN LATERAL (SELECT width_bucket(t.started_at, %(bounds)s::timestamptz[]) AS k) b
-    WHERE t.organization_id = %(org)s
-      AND t.user_id IN (
-          SELECT user_id FROM {Membership._meta.db_table} WHERE organization_id = %(org)s AND role = %(role)s
-      )
-      AND t.started_at >= %(earliest)s AND t.started_at < %(end)s AND t.ended_at > %(start)s
+    SELECT k, handling, {", ".join(TAG_FIELDS.values())},
+           LEAST(e, next) - s AS head, CASE WHEN e > next THEN e - next END AS tail
+    FROM (
+        SELECT t.started_at AS s, t.ended_at AS e, t.handling, {", ".join(TAG_FIELDS.values())},
+               b.k, (%(bounds)s::timestamptz[])[b.k + 1] AS next
+        FROM {TimeEntry._meta.db_table} t
+        CROSS JOIN LATERAL (SELECT width_bucket(t.started_at, %(bounds)s::timestamptz[]) AS k) b
+        WHERE t.organization_id = %(org)s
+          AND t.user_id IN (
+              SELECT user_id FROM {Membership._meta.db_table}
+              WHERE organization_id = %(org)s AND role = %(role)s
+          )
+          AND t.started_at >= %(earliest)s AND t.started_at < %(end)s AND t.ended_at > %(start)s
+        OFFSET 0
+    ) AS entries
     OFFSET 0
 ) AS parts
 GROUP BY k

@@ -9,6 +9,7 @@ each (org, week) row in a transaction of its own, so running it twice gives the 
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,6 +19,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.errors import InvalidSqlStatementName
 from psycopg.pq import TransactionStatus
 
 from audits.models import TAG_FIELDS
@@ -318,18 +320,25 @@ _UPSERT_SQL = (
 )
 
 
+_UPSERT_NAME = "kpis_weekly_upsert"
+_prepared_on: weakref.WeakSet = weakref.WeakSet()  # the connections that have prepared it
+
+
 def write_weeks(org: Organization, rows: dict[date, dict[str, Any]]) -> None:
     """Upserts each week's row in a transaction of its own, all in one round trip.
 
-    The statements go as one string: ``BEGIN; INSERT ... ON CONFLICT ... DO UPDATE; COMMIT;``
-    for each week (client-side parameters, PostgreSQL's simple query protocol). A failing week
-    stops the ones after it; the weeks before it stay written. Inside a caller's transaction
-    the upserts are part of it instead (the caller commits or rolls back).
+    The upsert is a prepared statement (planned once per connection, not once per week), and
+    the weeks go as one string: ``BEGIN; EXECUTE upsert('{row}'); COMMIT;`` for each (quoted
+    client-side, PostgreSQL's simple query protocol). A failing week stops the ones after it;
+    the weeks before it stay written. Inside a caller's transaction the upserts are part of it
+    instead (the caller commits or rolls back).
     """
     if not rows:
         return
     alone = not connection.in_atomic_block
-    statement = f"BEGIN; {_UPSERT_SQL}; COMMIT;" if alone else f"{_UPSERT_SQL};"
+    statement = f"EXECUTE {_UPSERT_NAME}(%s);"
+    if alone:
+        statement = f"BEGIN; {statement} COMMIT;"
     with connection.cursor() as cursor:
         text = " ".join(
             cursor.mogrify(
@@ -337,12 +346,20 @@ def write_weeks(org: Organization, rows: dict[date, dict[str, Any]]) -> None:
             )
             for monday, values in rows.items()
         )
-        try:
-            cursor.execute(text)
-        except Exception:
-            if alone and connection.connection.info.transaction_status != TransactionStatus.IDLE:
-                cursor.execute("ROLLBACK")  # the failed week's transaction
-            raise
+        for attempt in (1, 2):
+            if connection.connection not in _prepared_on:
+                cursor.execute(f"PREPARE {_UPSERT_NAME}(jsonb) AS {_UPSERT_SQL.replace('%s', '$1')}")
+                _prepared_on.add(connection.connection)
+            try:
+                cursor.execute(text)
+                return
+            except Exception as error:
+                if alone and connection.connection.info.transaction_status != TransactionStatus.IDLE:
+                    cursor.execute("ROLLBACK")  # the failed week's transaction
+                # A session reset (DISCARD ALL by a pooler) forgets prepared statements.
+                if attempt == 2 or not isinstance(error, InvalidSqlStatementName) or not alone:
+                    raise
+                _prepared_on.discard(connection.connection)
 
 
 def request_rollup(*, org: Organization, user: AbstractBaseUser | None) -> RollupRun:

@@ -24,6 +24,7 @@ from audits.models import (
     any_tag,
     duration_inside,
 )
+from msp_ops.lib.pgvalues import micros, timestamptz_array
 from msp_ops.lib.weeks import day_bounds, days, range_bounds, to_hours
 from msp_ops.orgs.models import Membership, Role
 
@@ -262,7 +263,7 @@ _WEEK_SUMS: dict[str, str] = {
 
 def _week_sum(name: str, part: str) -> str:
     conditions = [c for c in (f"{part} IS NOT NULL" if part == "tail" else None, _WEEK_SUMS.get(name)) if c]
-    return f"SUM({part})" + (f" FILTER (WHERE {' AND '.join(conditions)})" if conditions else "")
+    return micros(f"SUM({part})" + (f" FILTER (WHERE {' AND '.join(conditions)})" if conditions else ""))
 
 
 # Each entry is read once. ``width_bucket`` finds the window holding its start (k: bounds[k] <=
@@ -307,14 +308,14 @@ def founder_hours_by_week(org, bounds: list[datetime]) -> list[dict[str, Decimal
 
     names = ["logged", *_WEEK_SUMS]
     windows = len(bounds) - 1
-    totals = [dict.fromkeys(names, timedelta(0)) for _ in range(windows + 1)]
+    totals = [dict.fromkeys(names, 0) for _ in range(windows + 1)]  # microseconds
     with connection.cursor() as cursor:
         cursor.execute(
             _HOURS_BY_WEEK_SQL,
             {
                 "org": org.pk,
                 "role": Role.FOUNDER.value,
-                "bounds": bounds,
+                "bounds": timestamptz_array(bounds),
                 "start": bounds[0],
                 "end": bounds[-1],
                 "earliest": bounds[0] - MAX_ENTRY_DURATION,
@@ -328,4 +329,7 @@ def founder_hours_by_week(org, bounds: list[datetime]) -> list[dict[str, Decimal
                     totals[k - 1][name] += head
                 if k < windows and tail:
                     totals[k][name] += tail
-    return [{name: to_hours(value) for name, value in window.items()} for window in totals[:windows]]
+    return [
+        {name: to_hours(timedelta(microseconds=value)) for name, value in window.items()}
+        for window in totals[:windows]
+    ]

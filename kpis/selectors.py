@@ -14,6 +14,7 @@ from delegation.models import Interruption
 from kpis.formulas import hours
 from kpis.models import UNASSIGNED, KpiTargets, Severity, SlaPolicy, Ticket, Todo, WeeklyKpi
 from msp_ops.lib import weeks
+from msp_ops.lib.pgvalues import from_micros, micros, timestamptz_array
 from msp_ops.orgs.models import Organization
 
 STANDUP_HORIZON = timedelta(hours=24)
@@ -174,7 +175,8 @@ def interruptions_by_window(org: Organization, bounds: list[datetime]) -> list[I
     windows [bounds[i], bounds[i + 1]), by category and channel, in one query."""
     with connection.cursor() as cursor:
         cursor.execute(
-            _INTERRUPTIONS_SQL, {"org": org.pk, "bounds": bounds, "start": bounds[0], "end": bounds[-1]}
+            _INTERRUPTIONS_SQL,
+            {"org": org.pk, "bounds": timestamptz_array(bounds), "start": bounds[0], "end": bounds[-1]},
         )
         return [
             InterruptionGroup(k - 1, key, name, channel, n) for k, key, channel, n, name in cursor.fetchall()
@@ -197,7 +199,7 @@ class AgedGroup:
 # one after its due time to the last one before it closed (``width_bucket`` counts the moments
 # at or before a time), so each ticket is read once and counted for each moment of its run.
 _AGED_SQL = f"""
-SELECT m.i, k.team, k.category, COUNT(*), MIN(k.opened_at)
+SELECT m.i, k.team, k.category, COUNT(*), {micros("MIN(k.opened_at)")}
 FROM {Ticket._meta.db_table} k
 CROSS JOIN LATERAL generate_series(
     width_bucket(
@@ -225,11 +227,13 @@ def aged_at_moments(org: Organization, moments: list[datetime], policy: SlaPolic
             _AGED_SQL,
             {
                 "org": org.pk,
-                "moments": moments,
+                "moments": timestamptz_array(moments),
                 "count": len(moments),
                 "first": moments[0],
                 "last": moments[-1],
                 **targets,
             },
         )
-        return [AgedGroup(*row) for row in cursor.fetchall()]
+        return [
+            AgedGroup(i, team, category, n, from_micros(oldest)) for i, team, category, n, oldest in cursor
+        ]

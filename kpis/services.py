@@ -356,10 +356,13 @@ def write_weeks(org: Organization, rows: dict[date, dict[str, Any]]) -> None:
             except Exception as error:
                 if alone and connection.connection.info.transaction_status != TransactionStatus.IDLE:
                     cursor.execute("ROLLBACK")  # the failed week's transaction
-                # A session reset (DISCARD ALL by a pooler) forgets prepared statements.
-                if attempt == 2 or not isinstance(error, InvalidSqlStatementName) or not alone:
+                # A session reset (DISCARD ALL by a pooler) forgets prepared statements: prepare
+                # it again (at once, or inside a caller's transaction, at the next call).
+                if not isinstance(error.__cause__, InvalidSqlStatementName):  # Django wraps it
                     raise
                 _prepared_on.discard(connection.connection)
+                if attempt == 2 or not alone:
+                    raise
 
 
 def request_rollup(*, org: Organization, user: AbstractBaseUser | None) -> RollupRun:

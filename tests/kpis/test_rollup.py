@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.forms.models import model_to_dict
 
 from audits.models import TAG_FIELDS, Handling
@@ -431,3 +431,17 @@ def test_each_week_is_written_in_a_transaction_of_its_own(org, founder, monkeypa
     monkeypatch.setattr(services, "week_values", real)
     assert roll_up_weeks(org=org, mondays=mondays, now=LATER) == 3
     assert WeeklyKpi.objects.for_org(org).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rollup_prepares_its_upsert_again_after_a_session_reset(org, founder):
+    entry(org, founder, chi(2, 24, 9), chi(2, 24, 11))
+    roll_up_weeks(org=org, mondays=[WEEK], now=LATER)
+    with connection.cursor() as cursor:
+        cursor.execute("DISCARD ALL")  # what a connection pooler does between clients
+
+    assert roll_up_weeks(org=org, mondays=[WEEK, NEXT], now=LATER) == 2
+    assert [row.delegated_hours for row in WeeklyKpi.objects.for_org(org)] == [
+        Decimal("2.00"),
+        Decimal("0.00"),
+    ]

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -17,33 +13,15 @@ from kombu.exceptions import EncodeError
 from msp_ops import plugins
 from msp_ops.celery import app
 from msp_ops.orgs.tasks import heartbeat
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.workers import celery_worker
 
 
 @pytest.fixture(scope="module")
 def worker(tmp_path_factory):
-    """``celery -A msp_ops worker`` in its own process group, on the harness's Redis."""
+    """A worker on the harness's Redis."""
     log_path = tmp_path_factory.mktemp("celery") / "worker.log"
-    env = os.environ.copy()
-    assert env["CELERY_BROKER_URL"].startswith("redis://127.0.0.1:")
-    # Messages queued by earlier tests (no worker ran then) are not this module's business.
-    app.control.purge()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "msp_ops", "worker", "--pool=solo",
-             "--loglevel=INFO", "--hostname=pytest@%h", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        try:
-            yield proc, log_path
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    with celery_worker(log_path, hostname="pytest", env=os.environ.copy()) as proc:
+        yield proc, log_path
 
 
 def test_a_task_is_delivered_through_redis_to_a_real_worker(worker):

@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -43,8 +39,8 @@ from msp_ops.orgs.models import Organization, Role
 from tests.api.conftest import post
 from tests.factories import InterruptionFactory, MembershipFactory, OrganizationFactory, TimeEntryFactory
 from tests.harness import Services
+from tests.workers import celery_worker
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 CHI = ZoneInfo("America/Chicago")
 
 
@@ -211,29 +207,13 @@ def test_a_requested_rollup_records_its_progress_and_its_failure(org, manager, m
 
 @pytest.fixture(scope="module")
 def rollup_worker(django_db_setup, tmp_path_factory):
-    """``celery -A msp_ops worker`` on the harness's Redis and the test database (the pattern of
-    tests/test_celery.py, pointed at the database the tests write to)."""
+    """A worker on the harness's Redis and the test database (the one the tests write to)."""
     log_path = tmp_path_factory.mktemp("celery") / "worker.log"
     env = os.environ.copy()
-    assert env["CELERY_BROKER_URL"].startswith("redis://127.0.0.1:")
     url = urlsplit(env["DATABASE_URL"])
     env["DATABASE_URL"] = urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
-    app.control.purge()  # messages queued by earlier tests, when no worker ran
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "msp_ops", "worker", "--pool=solo",
-             "--loglevel=INFO", "--hostname=kpis@%h", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        try:
-            yield proc, log_path
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    with celery_worker(log_path, hostname="kpis", env=env) as proc:
+        yield proc, log_path
 
 
 def zone_at_local_hour(now: datetime, hour: int) -> str:

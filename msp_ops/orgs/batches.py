@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -494,8 +495,7 @@ def _insert_rows(model: type[models.Model], items: list[models.Model], tail: str
     columns = [f for f in meta.concrete_fields if not f.primary_key]
     names = ", ".join(quote(f.column) for f in columns)
     if all(f.get_internal_type() in _ARRAY_TYPES for f in columns):
-        prep = connection
-        arrays = [[f.get_db_prep_save(getattr(item, f.attname), prep) for item in items] for f in columns]
+        arrays = [_column_values(f, items) for f in columns]
         casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in columns)
         sql = f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM unnest({casts}) {tail}"
         params: list[Any] = arrays
@@ -506,6 +506,34 @@ def _insert_rows(model: type[models.Model], items: list[models.Model], tail: str
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+# Field types whose database value is the Python value itself when it has this type (or is
+# None): their per-value get_db_prep_save is skipped (a third of a 500-row statement's time).
+_PLAIN_VALUES: dict[str, type] = {
+    "BigIntegerField": int,
+    "BooleanField": bool,
+    "CharField": str,
+    "ForeignKey": int,
+    "IntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "SlugField": str,
+    "SmallIntegerField": int,
+    "TextField": str,
+}
+
+
+def _column_values(f: models.Field, items: list[models.Model]) -> list[Any]:
+    values = [getattr(item, f.attname) for item in items]
+    plain = _PLAIN_VALUES.get(f.get_internal_type())
+    if plain is not None and all(value is None or type(value) is plain for value in values):
+        return values
+    if f.get_internal_type() == "DateTimeField" and all(
+        value is None or (type(value) is datetime and value.utcoffset() is not None) for value in values
+    ):
+        return values  # aware datetimes: PostgreSQL's adapter takes them as they are
+    return [f.get_db_prep_save(value, connection) for value in values]
 
 
 def _stored(item: models.Model, pk: Any) -> None:

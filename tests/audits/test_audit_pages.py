@@ -6,27 +6,17 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
-from django.test import Client
 
 from audits.models import Category, TimeAudit, TimeEntry
 from audits.services import record_time_entry, start_time_audit
 from tests.factories import MembershipFactory
+from tests.pages import client_for, pinned_clock
 
 CHI = ZoneInfo("America/Chicago")
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=CHI)  # Friday: day 5 of an audit from Monday 10 March
 
 
-@pytest.fixture(autouse=True)
-def _pinned_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
+_pinned_clock = pinned_clock(NOW)
 
 
 def at(day, hour, minute=0):

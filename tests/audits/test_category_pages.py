@@ -1,17 +1,11 @@
 """The categories page: add, rename or change kind, archive and unarchive (Perm.MANAGE_AUDITS)."""
 
 import pytest
-from django.test import Client
 
 from audits.models import Category
+from tests.pages import client_for
 
 PAGE = "/audits/categories/"
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def get(org, slug):

@@ -5,11 +5,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.test import Client
 
 from audits.models import Category, RunningTimer, Source, TimeEntry
 from audits.services import archive_category, record_time_entry, start_timer
 from tests.factories import MembershipFactory
+from tests.pages import client_for, pinned_clock
 
 CHI = ZoneInfo("America/Chicago")
 NOW = datetime(2025, 3, 4, 11, 20, tzinfo=CHI)  # Tuesday 11:20 in Chicago
@@ -17,10 +17,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 TODAY = "/audits/today/"
 
 
-@pytest.fixture(autouse=True)
-def _pinned_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+_pinned_clock = pinned_clock(NOW)
 
 
 def category(org, slug="tickets"):
@@ -44,12 +41,6 @@ def entry(org, user, start, end, activity="Password resets", slug="tickets", **f
 
 def at(hour, minute=0, day=4):
     return datetime(2025, 3, day, hour, minute, tzinfo=CHI)
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 # --- the page ---------------------------------------------------------------------------

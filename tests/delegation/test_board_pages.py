@@ -10,29 +10,19 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
-from django.test import Client
 
 from audits.models import Category, Handling, TimeEntry
 from audits.services import record_time_entry, start_time_audit
 from delegation.models import Delegate, Delegation, DelegationStatus
 from tests.factories import DelegateFactory, DelegationFactory
+from tests.pages import client_for, pinned_clock
 
 CHI = ZoneInfo("America/Chicago")
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=CHI)  # Friday 14 March 2025: "today" on every page
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "board"}
 
 
-@pytest.fixture(autouse=True)
-def _pinned_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+_pinned_clock = pinned_clock(NOW)
 
 
 def row(delegation: Delegation) -> dict:

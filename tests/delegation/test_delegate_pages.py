@@ -9,28 +9,18 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
-from django.test import Client
 
 from audits.models import Category, TimeEntry
 from audits.services import record_time_entry
 from delegation.models import Delegate
 from tests.factories import DelegateFactory, DelegationFactory
+from tests.pages import client_for, pinned_clock
 
 CHI = ZoneInfo("America/Chicago")
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=CHI)
 
 
-@pytest.fixture(autouse=True)
-def _pinned_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+_pinned_clock = pinned_clock(NOW)
 
 
 def stored(delegate: Delegate) -> dict:

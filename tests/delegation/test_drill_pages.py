@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.test import Client
 
 from delegation.models import Drill, FollowUp, Interruption
 from delegation.services import complete_drill, record_interruption, save_drills
 from tests.factories import DrillFactory, RunbookFactory
+from tests.pages import client_for, pinned_clock
 
 CHI = ZoneInfo("America/Chicago")
 NOW = datetime(2025, 3, 4, 11, 20, 30, tzinfo=CHI)  # Tuesday 11:20:30 in Chicago
@@ -21,16 +21,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 DRILLS = "/delegation/drills/"
 
 
-@pytest.fixture(autouse=True)
-def _pinned_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+_pinned_clock = pinned_clock(NOW)
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:

@@ -9,18 +9,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.utils.html import escape
 
 from delegation.models import EscalationStep
 from delegation.services import DEFAULT_ESCALATION_MAP, update_escalation_map
 from tests.factories import RunbookFactory
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.pages import client_for
 
 
 def steps(org) -> dict[str, dict]:

@@ -7,14 +7,13 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
-from django.test import Client
 
 from delegation.models import BlockKind, Drill, FollowUp, Interruption, TimeBlock
 from delegation.selectors import flags_at
 from delegation.services import record_interruption, save_drills, save_time_blocks
 from msp_ops.lib import weeks
 from tests.factories import InterruptionFactory, RunbookFactory
+from tests.pages import client_for, pinned_clock
 
 CHI = ZoneInfo("America/Chicago")
 NOW = datetime(2025, 3, 4, 11, 20, tzinfo=CHI)  # Tuesday 11:20 in Chicago; the week of 2025-03-03
@@ -23,16 +22,7 @@ LIST = "/delegation/interruptions/"
 LOG = "/delegation/interruptions/log/"
 
 
-@pytest.fixture(autouse=True)
-def _pinned_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+_pinned_clock = pinned_clock(NOW)
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:

@@ -10,26 +10,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.test import Client
 
 from delegation.models import Interruption, Runbook, RunbookRevision
 from delegation.services import save_runbook
 from tests.factories import RunbookFactory
+from tests.pages import client_for, pinned_clock
 
 CHI = ZoneInfo("America/Chicago")
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=CHI)  # Friday 14 March 2025, CDT (UTC-5)
 
 
-@pytest.fixture(autouse=True)
-def _pinned_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+_pinned_clock = pinned_clock(NOW)
 
 
 def interrupt(org, user, category: str, days_ago: float, count: int = 1) -> None:

@@ -7,13 +7,12 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
-from django.test import Client
 
 from delegation.models import BlockKind, Interruption, TimeBlock
 from delegation.services import record_interruption, save_time_blocks
 from msp_ops.orgs.models import Role
 from tests.factories import MembershipFactory, TimeBlockFactory
+from tests.pages import client_for, pinned_clock
 
 CHI = ZoneInfo("America/Chicago")
 NOW = datetime(2025, 3, 4, 11, 20, tzinfo=CHI)  # Tuesday, the week of 2025-03-03
@@ -21,16 +20,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 PLAN = "/delegation/time-blocks/"
 
 
-@pytest.fixture(autouse=True)
-def _pinned_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+_pinned_clock = pinned_clock(NOW)
 
 
 def block(org, user, weekday=1, start=time(13), end=time(14), kind=BlockKind.OWNER_ESCALATIONS) -> TimeBlock:

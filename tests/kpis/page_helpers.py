@@ -1,12 +1,10 @@
-"""Reading the KPI pages in tests: a client per member, an element's text by id or by selector-ish
+"""Reading the KPI pages in tests: an element's text by id or by selector-ish
 attributes, without depending on the whitespace of the templates."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-
-from django.test import Client
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # Tags whose edges separate words in the text read (a table's cells, list items, paragraphs).
@@ -29,12 +27,6 @@ BLOCK = {
     "table",
 }
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def body(response) -> str:

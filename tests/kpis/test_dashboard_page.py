@@ -11,7 +11,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from delegation.models import DelegationStatus
 from kpis.models import RollupRun, WeeklyKpi
@@ -24,7 +23,8 @@ from tests.factories import (
     TodoFactory,
     WeeklyKpiFactory,
 )
-from tests.kpis.page_helpers import HTMX, body, client_for, elements, inner, text, texts
+from tests.kpis.page_helpers import HTMX, body, elements, inner, text, texts
+from tests.pages import client_for, pinned_clock
 
 CHI = ZoneInfo("America/Chicago")
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=CHI)  # Wednesday 12 March 2025, 10:00 in Chicago
@@ -32,10 +32,7 @@ THIS_WEEK, LAST_WEEK = date(2025, 3, 10), date(2025, 3, 3)
 DASHBOARD = "/kpis/"
 
 
-@pytest.fixture(autouse=True)
-def _pinned_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+_pinned_clock = pinned_clock(NOW)
 
 
 def chi(month: int, day: int, hour: int, minute: int = 0) -> datetime:

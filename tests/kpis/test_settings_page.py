@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from kpis.models import KpiTargets, SlaPolicy
-from tests.kpis.page_helpers import body, client_for, elements, inner, text
+from tests.kpis.page_helpers import body, elements, inner, text
+from tests.pages import client_for
 
 SETTINGS = "/kpis/settings/"
 SLA = {"section": "sla", "p1": "4", "p2": "8", "p3": "24", "p4": "72"}

@@ -8,20 +8,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from tests.factories import InterruptionFactory, TicketFactory
-from tests.kpis.page_helpers import body, client_for, elements, inner, text, texts
+from tests.kpis.page_helpers import body, elements, inner, text, texts
+from tests.pages import client_for, pinned_clock
 
 CHI = ZoneInfo("America/Chicago")
 NOW = datetime(2025, 3, 4, 8, 30, tzinfo=CHI)  # Tuesday 4 March 2025, 08:30 in Chicago
 STANDUP = "/kpis/standup/"
 
 
-@pytest.fixture(autouse=True)
-def _pinned_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+_pinned_clock = pinned_clock(NOW)
 
 
 def chi(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:

@@ -13,7 +13,8 @@ import time_machine
 from kpis.models import Todo
 from msp_ops.orgs.models import Role
 from tests.factories import MembershipFactory, TodoFactory
-from tests.kpis.page_helpers import HTMX, body, client_for, elements, inner, text, texts
+from tests.kpis.page_helpers import HTMX, body, elements, inner, text, texts
+from tests.pages import client_for, pinned_clock
 
 CHI = ZoneInfo("America/Chicago")
 # Sunday 9 March 2025, 20:30 in Chicago: already Monday 10 March 01:30 in UTC. Today is the 9th
@@ -23,10 +24,7 @@ NEW = "/kpis/todos/new/"
 LIST = "/kpis/todos/"
 
 
-@pytest.fixture(autouse=True)
-def _pinned_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+_pinned_clock = pinned_clock(NOW)
 
 
 def done_url(todo: Todo) -> str:

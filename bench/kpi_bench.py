@@ -23,8 +23,8 @@ categories, SLA policy, KPI targets); users, memberships, entries, interruptions
 are loaded with COPY (psycopg ``cursor.copy``) into the real tables, with every constraint
 and index in place, then ``VACUUM ANALYZE``. At each stage, in the same run:
 
-- the rollup, ``kpis.services.roll_up_org`` for every organization and every week of the
-  year (the nightly job's code; a fresh backfill: the KPI table is emptied first), timed as
+- the rollup, ``kpis.services.roll_up_weeks`` for every organization and every week of the
+  year (the nightly task's code; a fresh backfill: the KPI table is emptied first), timed as
   a whole, with its query count and the time spent in PostgreSQL;
 - ONE hand-written SQL query computing the delegated hours (founder-role entries, handling
   delegated, clipped to each organization's local week with ``AT TIME ZONE``) and the
@@ -592,7 +592,7 @@ class RollupTiming:
 def run_rollup(orgs, mondays: list[date] | None) -> RollupTiming:
     from django.db import connection
 
-    from kpis.services import roll_up_org
+    from kpis.services import roll_up_weeks
 
     watch = Watch()
     rows = 0
@@ -603,7 +603,7 @@ def run_rollup(orgs, mondays: list[date] | None) -> RollupTiming:
     with connection.execute_wrapper(watch):
         for number, org in enumerate(orgs, start=1):
             t0 = time.perf_counter()
-            done = len(roll_up_org(org=org, mondays=mondays))
+            done = roll_up_weeks(org=org, mondays=mondays)
             per_org.append((time.perf_counter() - t0) / max(done, 1) * 1000)
             rows += done
             if mondays and (number % 25 == 0 or number == len(orgs)):
@@ -995,7 +995,8 @@ def report(
         " loaded with COPY into the real tables (constraints and indexes in place) in"
         f" {sum(s.load_seconds for s in stages):.0f} s."
         " Each stage empties the KPI table and rolls up every week of every organization loaded so far"
-        " (`roll_up_org`); the SQL queries cover the same organizations and weeks in one statement each"
+        " (`roll_up_weeks`, as the nightly task and `rollup_kpis` do); the SQL queries cover the same"
+        " organizations and weeks in one statement each"
         " (median of 3 runs, with `jit = off`: PostgreSQL's JIT spent seconds compiling them).",
         "",
         "| organizations | entries | org-weeks | rollup s | ms per org-week | median ms per org-week, per org"
@@ -1007,7 +1008,7 @@ def report(
         r = stage.rollup
         lines.append(
             f"| {stage.orgs} | {stage.counts.entries:,} | {r.org_weeks:,} | {r.seconds:.1f} | {ms:.2f}"
-            f" | {r.median_ms:.2f} | {r.watch.queries / r.org_weeks:.1f} | {stage.sql_delegated.seconds:.2f}"
+            f" | {r.median_ms:.2f} | {r.watch.queries / r.org_weeks:.2f} | {stage.sql_delegated.seconds:.2f}"
             f" | **{r.seconds / stage.sql_delegated.seconds:.0f}x** | {stage.sql_full.seconds:.2f}"
             f" | {stage.load} |"
         )
@@ -1085,10 +1086,10 @@ def report(
         "| queries on | per org-week | ms per org-week |",
         "| --- | ---: | ---: |",
         *[
-            f"| {kind} | {count / n:.1f} | {spent / n * 1000:.2f} |"
+            f"| {kind} | {count / n:.2f} | {spent / n * 1000:.2f} |"
             for kind, (count, spent) in sorted(kinds.items(), key=lambda kv: -kv[1][1])
         ],
-        f"| all queries | {last.rollup.watch.queries / n:.1f} | {last.rollup.watch.waited / n * 1000:.2f} |",
+        f"| all queries | {last.rollup.watch.queries / n:.2f} | {last.rollup.watch.waited / n * 1000:.2f} |",
         f"| the rest (Python: the ORM, the driver, the formulas) | |"
         f" {per[-1] - last.rollup.watch.waited / n * 1000:.2f} |",
         "",

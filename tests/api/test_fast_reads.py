@@ -215,3 +215,21 @@ def test_indented_answers_and_errors_still_render(api, everything):
     assert schema.status_code == 200
     assert schema.json()["info"]["title"] == "msp-ops API"
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_the_user_filter_reads_by_the_members_id(api, org, founder, manager, django_assert_num_queries):
+    """``?user=`` filters on ``user_id`` (PostgreSQL then plans from its statistics of the
+    column and reads the member's entries in order from the index): the token's own member
+    costs no query, another member one lookup, an unknown username finds nothing."""
+    tickets = Category.objects.get(organization=org, slug="tickets")
+    for user in (founder, manager, founder):
+        TimeEntryFactory(organization=org, user=user, category=tickets)
+    api.get("/api/v1/time-entries/")
+    with django_assert_num_queries(2) as own:  # token, page
+        mine = json.loads(api.get("/api/v1/time-entries/?user=fran").content)["results"]
+    assert [e["user"] for e in mine] == ["fran", "fran"]
+    assert f'"audits_timeentry"."user_id" = {founder.pk}' in own.captured_queries[-1]["sql"]
+    with django_assert_num_queries(3):  # token, the username's id, page
+        theirs = json.loads(api.get("/api/v1/time-entries/?user=sam").content)["results"]
+    assert [e["user"] for e in theirs] == ["sam"]
+    assert json.loads(api.get("/api/v1/time-entries/?user=nobody").content)["results"] == []

@@ -302,7 +302,7 @@ def peer_table(ours: dict, peer: dict, args) -> str:
     cpu = _cpu_name()
     lines = [
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({cpu}), Python "
-        f"{sys.version.split()[0]}; commit {_commit()}; `bench/run api{' --quick' if args.quick else ''}`: "
+        f"{sys.version.split()[0]}; commit {args.commit}; `bench/run api{' --quick' if args.quick else ''}`: "
         f"msp-ops (gunicorn, {args.workers} sync workers, PostgreSQL with fsync off), then TimeTagger "
         f"{peer['timetagger']} (uvicorn, one process, SQLite), both on loopback, both driven by "
         "`bench/httpbench.py` (httpx, keep-alive, answers decoded inside the timed span).",
@@ -348,9 +348,19 @@ def _cpu_name() -> str:
     return "unknown CPU"
 
 
+APP_PATHS = ("msp_ops", "audits", "delegation", "kpis")
+
+
 def _commit() -> str:
+    """The commit the server runs (read when it starts), ``+changes`` if the tree differs."""
     done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    return done.stdout.strip() or "unknown"
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no", "--", *APP_PATHS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return (done.stdout.strip() or "unknown") + (" +changes" if changed else "")
 
 
 def main() -> None:
@@ -394,6 +404,7 @@ def main() -> None:
         key = manage(env, "create_api_token", "fran", "--org", "bench").strip().splitlines()[-1]
 
         server = Server(env, args.workers)
+        args.commit = _commit()
         items = workload(args.entries)
         print(
             f"==> POST {len(items)} entries in batches of {BATCH} ({args.threads} client threads)", flush=True

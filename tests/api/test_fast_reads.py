@@ -233,3 +233,26 @@ def test_the_user_filter_reads_by_the_members_id(api, org, founder, manager, dja
         theirs = json.loads(api.get("/api/v1/time-entries/?user=sam").content)["results"]
     assert [e["user"] for e in theirs] == ["sam"]
     assert json.loads(api.get("/api/v1/time-entries/?user=nobody").content)["results"] == []
+
+
+@pytest.mark.parametrize("zone", ["Africa/Monrovia", "Europe/Amsterdam", "Asia/Kolkata", "UTC"])
+def test_timestamps_read_as_rows_keep_offsets_with_seconds(api, org, founder, monkeypatch, zone):
+    """orjson writes offsets in whole minutes; the times a zone had an offset with seconds
+    (local mean time, e.g. Monrovia -00:44:30 until 1972) keep ``isoformat``'s text."""
+    org.timezone = zone
+    org.save()
+    tickets = Category.objects.get(organization=org, slug="tickets")
+    for year in (1900, 1920, 1937, 1950, 1972, 2025):
+        begin = datetime(year, 1, 6, 23, 30, 15, 250, tzinfo=UTC)
+        TimeEntryFactory(organization=org, user=founder, category=tickets, started_at=begin,
+                         ended_at=begin + timedelta(days=1) - timedelta(seconds=1))  # fmt: skip
+    url = "/api/v1/time-entries/?page_size=1000"
+    fast = api.get(url).content
+    assert fast == object_path_answer(api, monkeypatch, type_of("time-entry"), url).content
+    if zone == "Africa/Monrovia":
+        assert b"-00:44:30" in fast
+        assert b"+00:00" in fast
+
+
+def type_of(basename: str) -> type:
+    return next(viewset for _, viewset, name in list_routes() if name == basename)

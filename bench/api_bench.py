@@ -157,11 +157,11 @@ def _headers(key: str) -> dict[str, str]:
     return {"Authorization": f"Token {key}", "Content-Type": "application/json"}
 
 
-def read_all(http, params: dict) -> tuple[int, list[float]]:
+def read_all(http, params: dict, path: str = "/api/v1/time-entries/") -> tuple[int, list[float]]:
     """Every page of a read, following ``next``: the entries and each page's latency."""
     page_times = []
     count = 0
-    next_url: str | None = "/api/v1/time-entries/"
+    next_url: str | None = path
     query: dict | None = params
     while next_url:
         elapsed, body = httpbench.timed_get(http, next_url, query)
@@ -169,6 +169,43 @@ def read_all(http, params: dict) -> tuple[int, list[float]]:
         count += len(body["results"])
         next_url, query = body["next"], None
     return count, page_times
+
+
+OTHER_LISTS = 2_000  # interruptions and tickets pushed, then read in pages of 1000
+
+
+def other_lists(n: int) -> dict[str, list[dict]]:
+    """Interruptions and tickets (the other lists of issue 12), ``n`` of each, some fields blank."""
+    start = datetime(2025, 1, 6, 15, tzinfo=UTC)
+    return {
+        "/api/v1/interruptions/": [
+            {
+                "occurred_at": (start + k * timedelta(minutes=41)).isoformat(),
+                "channel": ("call", "text", "chat", "email")[k % 4],
+                "ticket_ref": f"T-{k}" if k % 3 else "",
+                "client": f"Client {k % 24}",
+                "category": CATEGORIES[k % len(CATEGORIES)],
+                "requested_by": "Tess",
+                "external_id": f"int-{k}",
+            }
+            for k in range(n)
+        ],
+        "/api/v1/tickets/": [
+            {
+                "external_id": f"psa-ticket-{k}",
+                "title": f"VPN drops at the front desk #{k}",
+                "client": f"Client {k % 24}",
+                "category": "VPN" if k % 2 else "",
+                "severity": ("p1", "p2", "p3", "p4")[k % 4],
+                "team": "Tier 1",
+                "opened_at": (start + k * timedelta(minutes=53)).isoformat(),
+                "closed_at": (start + k * timedelta(minutes=53) + timedelta(hours=5)).isoformat()
+                if k % 3
+                else None,
+            }
+            for k in range(n)
+        ],
+    }
 
 
 COLUMNS = (
@@ -323,6 +360,11 @@ def peer_table(ours: dict, peer: dict, args) -> str:
         f"| bulk read, per entry | {our_read:.1f} µs (a page of 1000 in {ours['page_p50_ms']:.1f} ms p50) | "
         f"{peer_read:.1f} µs ({peer['read_records']:,.0f} records, a 7-day read, in "
         f"{peer['read_p50_ms']:.1f} ms p50) | {_ratio(our_read, peer_read, False)} |",
+        *(
+            f"| bulk read, per {path.strip('/').rsplit('/', 1)[-1][:-1]} | {p50:.1f} µs (a page of 1000 "
+            f"in {p50:.1f} ms p50) | {peer_read:.1f} µs (as above) | {_ratio(p50, peer_read, False)} |"
+            for path, p50 in ours["list_p50_ms"].items()
+        ),
         f"| server memory (RSS), peak | {ours['worker_peak_kib'] / 1024:.0f} MiB (the larger of "
         f"{args.workers} workers) | {peer_peak / 1024:.0f} MiB (its one process) | "
         f"**{ours['worker_peak_kib'] / peer_peak:.2f}** |",
@@ -335,10 +377,16 @@ def peer_table(ours: dict, peer: dict, args) -> str:
         f"{peer['batches'][best]['records']:,} records per batch size; reads: msp-ops's founder year "
         f"(15,000 entries) in pages of 1000, 3 times; TimeTagger {peer['reads']} random 7-day ranges "
         "of 15,000 records over 70 days. A ratio below 1 is msp-ops faster or smaller, except the "
-        "batch rate (above 1: msp-ops faster). Only ratios from one run compare: the machine is shared "
-        "and its speed moves by tens of percent between runs.",
+        "batch rate (above 1: msp-ops faster). Load average (1 min) at the start and end of "
+        f"msp-ops's requests: {ours['load']}; after the peer's: {peer['load']} (2 cores; above 1, "
+        "other work shared them). Only ratios from one run compare: the machine is shared and its "
+        "speed moves by tens of percent between runs.",
     ]
     return "\n".join(lines)
+
+
+def _load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def _cpu_name() -> str:
@@ -405,6 +453,7 @@ def main() -> None:
 
         server = Server(env, args.workers)
         args.commit = _commit()
+        load_before = _load()
         items = workload(args.entries)
         print(
             f"==> POST {len(items)} entries in batches of {BATCH} ({args.threads} client threads)", flush=True
@@ -441,8 +490,17 @@ def main() -> None:
             year_totals.append(sum(pages))
             year_pages.extend(pages)
 
+        list_pages: dict[str, list[float]] = {}
+        for path, rows in other_lists(OTHER_LISTS).items():
+            bodies = [json.dumps(rows[i : i + BATCH]).encode() for i in range(0, len(rows), BATCH)]
+            httpbench.send_all(server.url, _headers(key), "POST", path, bodies, check=_created)
+            list_pages[path] = []
+            for _ in range(5):
+                _, pages = read_all(http, {"page_size": 1000}, path)
+                list_pages[path].extend(pages)
         memory = {pid: httpbench.memory_kib(pid) for pid in httpbench.children(server.proc.pid)}
         memory_master = httpbench.memory_kib(server.proc.pid)
+        args.load = f"{load_before} then {_load()}"
 
         print("==> psycopg executemany and COPY of the same rows", flush=True)
         with psycopg.connect(dsn) as conn:
@@ -483,6 +541,11 @@ def main() -> None:
         f"{ms(statistics.median(year_totals))} | {ms(max(year_totals))} (max) |",
         f"| founder's year: one page of 1000 | 1000 | 1 | {ms(statistics.median(year_pages))} | "
         f"{ms(percentile(year_pages, 0.95))} |",
+        *(
+            f"| `{path}`, one page of 1000 ({OTHER_LISTS} stored, 5 runs) | 1000 | 1 | "
+            f"{ms(statistics.median(pages))} | {ms(percentile(pages, 0.95))} |"
+            for path, pages in list_pages.items()
+        ),
     ]
     workers = list(memory.values())
     lines += [
@@ -505,10 +568,13 @@ def main() -> None:
         "batch_rate": batch_rate,
         "executemany_rate": many_rate,
         "page_p50_ms": statistics.median(year_pages) * 1000,
+        "list_p50_ms": {path: statistics.median(pages) * 1000 for path, pages in list_pages.items()},
+        "load": args.load,
         "worker_peak_kib": max(m["peak"] for m in workers),
         "server_rss_kib": sum(m["rss"] for m in workers) + memory_master["rss"],
     }
     peer = run_peer(args)
+    peer["load"] = _load()
     ratios = peer_table(ours, peer, args)
     print()
     print(ratios)

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -330,14 +331,29 @@ def candidate_from_audit(request: HttpRequest, pk: int) -> HttpResponse:
         texts = [text for texts in form.errors.values() for text in texts]
         messages.error(request, f"No candidate created: {' '.join(texts)}")
         return redirect("audits:audit_report", pk=audit.pk)
+    category = form.cleaned_data["category"]
     hours = form.cleaned_data["expected_hours_per_week"]
     given = {} if hours is None else {"expected_hours_per_week": hours}
-    candidate = services.candidate_from_audit(audit=audit, category=form.cleaned_data["category"], **given)
-    try:
-        services.save_delegations(org=request.org, delegations=[candidate])
-    except BatchValidationError as error:
-        messages.error(request, f"No candidate created: {' '.join(error_lines(error))}")
-        return redirect("audits:audit_report", pk=audit.pk)
+    with transaction.atomic():
+        # A second click (or a double click) opens the candidate the first one made: one open
+        # candidate per category, checked under a lock on the category so two clicks at once
+        # still make one.
+        Category.objects.select_for_update().filter(pk=category.pk).first()
+        existing = (
+            Delegation.objects.for_org(request.org)
+            .filter(category=category, status=DelegationStatus.CANDIDATE)
+            .order_by("pk")
+            .first()
+        )
+        if existing is not None:
+            messages.info(request, f"“{existing.title}” is already a candidate on the board.")
+            return redirect(_card_url(existing, "board"))
+        candidate = services.candidate_from_audit(audit=audit, category=category, **given)
+        try:
+            services.save_delegations(org=request.org, delegations=[candidate])
+        except BatchValidationError as error:
+            messages.error(request, f"No candidate created: {' '.join(error_lines(error))}")
+            return redirect("audits:audit_report", pk=audit.pk)
     messages.success(
         request,
         f"Candidate “{candidate.title}” created from the audit report: "

@@ -16,6 +16,7 @@ from audits.services import record_time_entry, start_time_audit
 from delegation.models import Delegate, Delegation, DelegationStatus
 from tests.factories import DelegateFactory, DelegationFactory
 from tests.pages import client_for, pinned_clock
+from tests.races import run_in_threads
 
 CHI = ZoneInfo("America/Chicago")
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=CHI)  # Friday 14 March 2025: "today" on every page
@@ -532,9 +533,34 @@ def test_create_a_candidate_from_an_audit_report_candidate(founder_client, org, 
         founder_client.get("/delegation/board/").content.decode()
     )
 
+    # A second click opens that candidate instead of making another one.
+    again = founder_client.post(button.group(1), {"category": "tickets", "expected_hours_per_week": "2.25"})
+    assert again["Location"] == f"/delegation/board/#delegation-{delegation.pk}"
+    assert Delegation.objects.count() == 1
+    assert (
+        "“Tickets” is already a candidate on the board."
+        in founder_client.get("/delegation/board/").content.decode()
+    )
+
     # Without the hours, the service reads the same figure from the report.
+    delegation.delete()
     founder_client.post(button.group(1), {"category": "tickets"})
-    assert Delegation.objects.order_by("-pk").first().expected_hours_per_week == Decimal("2.25")
+    assert Delegation.objects.get().expected_hours_per_week == Decimal("2.25")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_on_the_candidate_button_makes_one_candidate(org, founder):
+    audit = start_time_audit(org=org, user=founder, start_date=date(2025, 3, 10))
+    url = f"/delegation/audits/{audit.pk}/candidate/"
+
+    def click():
+        return client_for(founder).post(url, {"category": "tickets", "expected_hours_per_week": "2.25"})
+
+    responses = run_in_threads(click, click)
+
+    [delegation] = Delegation.objects.all()
+    assert [r.status_code for r in responses] == [302, 302]
+    assert {r["Location"] for r in responses} == {f"/delegation/board/#delegation-{delegation.pk}"}
 
 
 def test_no_candidate_button_for_a_viewer_and_no_candidate_either(viewer, org, founder):

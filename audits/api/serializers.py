@@ -38,6 +38,7 @@ from msp_ops.api.serializers import (
     members_by_username,
     resolve_member,
 )
+from msp_ops.orgs.batches import unsaved_object
 
 TAG_NAMES = ", ".join(TAG_FIELDS)
 
@@ -158,15 +159,26 @@ class TimeEntrySerializer(StrictSerializer):
 
     def to_object(self, data: dict[str, Any], instance: TimeEntry | None = None) -> TimeEntry:
         if instance is None:
-            instance = TimeEntry(
-                organization=self.context["org"],
-                user=self.context["request"].user,
-                category=self.context["categories"].get(DEFAULT_CATEGORY_SLUG),
-                source=Source.API,
-            )
+            return self._new_entry(data)
         for name, value in data.items():
             setattr(instance, name, value)  # the service checks the category (archived or not)
         return instance
+
+    def _new_entry(self, data: dict[str, Any]) -> TimeEntry:
+        """``TimeEntry(organization=..., user=..., **data)`` by the positional path
+        (``unsaved_object``): the service checks the category (archived or not)."""
+        values: dict[str, Any] = {"source": Source.API}
+        related = {"organization": self.context["org"], "user": self.context["request"].user}
+        if (default := self.context["categories"].get(DEFAULT_CATEGORY_SLUG)) is not None:
+            related["category"] = default
+        for name, value in data.items():
+            if name == "tags":
+                values.update((column, tag in value) for tag, column in TAG_FIELDS.items())
+            elif name in related or name == "category":
+                related[name] = value
+            else:
+                values[name] = value
+        return unsaved_object(TimeEntry, values, related)
 
     def to_representation(self, entry: TimeEntry) -> dict[str, Any]:
         return entry_values(entry, self.context["tz"])

@@ -5,11 +5,14 @@ middleware does for sessions."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
+from django.contrib.auth import get_user_model
+from django.db import connection, models
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from msp_ops.orgs.models import ApiToken, hash_token_key
+from msp_ops.orgs.models import ApiToken, Membership, Organization, hash_token_key
 
 # last_used_at is written at most this often per token, so a busy script does not turn
 # every request into a write.
@@ -29,12 +32,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        token = (
-            ApiToken.objects.active()
-            .select_related("membership__organization", "membership__user")
-            .filter(key_hash=hash_token_key(key))
-            .first()
-        )
+        token = active_token(hash_token_key(key))
         if token is None or not token.membership.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         now = timezone.now()
@@ -47,3 +45,64 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+def active_token(key_hash: str) -> ApiToken | None:
+    """``ApiToken.objects.active().select_related("membership__organization", "membership__user")
+    .filter(key_hash=key_hash).first()``, as one SQL statement written once per process.
+
+    Compiling that queryset took about a third of an authenticated request's own time in
+    Python; the statement and the objects are the same (``from_db``, each column through its
+    field's converters), the hash still compared by PostgreSQL on the unique index.
+    """
+    sql, parts = _token_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    objects: list[models.Model] = []
+    start = 0
+    for model, fields, converters in parts:
+        values = list(row[start : start + len(fields)])
+        start += len(fields)
+        for index, column, convert in converters:
+            for converter in convert:
+                values[index] = converter(values[index], column, connection)
+        objects.append(model.from_db(connection.alias, [f.attname for f in fields], values))
+    token, membership, organization, user = objects
+    membership.organization, membership.user = organization, user
+    token.membership = membership
+    return token
+
+
+@cache
+def _token_statement() -> tuple[str, list[tuple[type[models.Model], list[models.Field], list]]]:
+    user_model = get_user_model()
+    quote = connection.ops.quote_name
+    tables = [("t", ApiToken), ("m", Membership), ("o", Organization), ("u", user_model)]
+    columns: list[str] = []
+    parts = []
+    for alias, model in tables:
+        fields = list(model._meta.concrete_fields)
+        columns += [f"{alias}.{quote(f.column)}" for f in fields]
+        # As the ORM converts values read (none on PostgreSQL today; kept for any field to come).
+        converters = []
+        for index, f in enumerate(fields):
+            column = f.get_col(model._meta.db_table)
+            if convert := connection.ops.get_db_converters(column) + f.get_db_converters(connection):
+                converters.append((index, column, convert))
+        parts.append((model, fields, converters))
+    token, membership = ApiToken._meta, Membership._meta
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(token.db_table)} t"
+        f" JOIN {quote(membership.db_table)} m ON m.{quote(membership.pk.column)}"
+        f" = t.{quote(token.get_field('membership').column)}"
+        f" JOIN {quote(Organization._meta.db_table)} o ON o.{quote(Organization._meta.pk.column)}"
+        f" = m.{quote(membership.get_field('organization').column)}"
+        f" JOIN {quote(user_model._meta.db_table)} u ON u.{quote(user_model._meta.pk.column)}"
+        f" = m.{quote(membership.get_field('user').column)}"
+        f" WHERE t.{quote(token.get_field('key_hash').column)} = %s"
+        f" AND t.{quote(token.get_field('revoked_at').column)} IS NULL LIMIT 1"
+    )
+    return sql, parts

@@ -111,6 +111,54 @@ def errors_of(error: ValidationError) -> dict[str, list[str]]:
     return error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
 
 
+def unsaved_object(
+    model: type[M], values: dict[str, Any], related: dict[str, models.Model] | None = None
+) -> M:
+    """``model(**kwargs)`` built through ``Model.__init__``'s positional path: ``values`` by
+    attname (``user_id``), every other column its default, and ``related`` objects (by field
+    name) cached as assigning them would; an unknown name raises ``TypeError``, as kwargs would.
+
+    A batch of 500 spent a sixth of its time building its objects from kwargs (each through
+    the related descriptors and ``get_default``); this is the path Django takes for rows read.
+    """
+    layout = _layouts.get(model) or _layout(model)
+    related = related or {}
+    if related:
+        values = {**values, **{layout.attnames[name]: obj.pk for name, obj in related.items()}}
+    if unknown := values.keys() - layout.defaults.keys():
+        raise TypeError(f"{model.__name__}() got unexpected field(s): {', '.join(sorted(unknown))}")
+    item = model(
+        *[
+            values[attname] if attname in values else (default() if callable(default) else default)
+            for attname, default in layout.defaults.items()
+        ]
+    )
+    for name, obj in related.items():
+        layout.relations[name].set_cached_value(item, obj)
+    return item
+
+
+@dataclass(frozen=True)
+class _Layout:
+    defaults: dict[str, Any]  # attname -> default: a value, or a callable default to call per object
+    attnames: dict[str, str]  # foreign key's name -> attname
+    relations: dict[str, models.Field]  # foreign key's name -> field
+
+
+_layouts: dict[type[models.Model], _Layout] = {}
+
+
+def _layout(model: type[models.Model]) -> _Layout:
+    fields = model._meta.concrete_fields
+    defaults = {
+        f.attname: f.default if f.has_default() and callable(f.default) else f.get_default() for f in fields
+    }
+    relations = {f.name: f for f in fields if f.is_relation}
+    layout = _Layout(defaults, {name: f.attname for name, f in relations.items()}, relations)
+    _layouts[model] = layout
+    return layout
+
+
 # --- the batch the rules see --------------------------------------------------------------
 
 

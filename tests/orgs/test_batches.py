@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from msp_ops.orgs.batches import BatchValidationError, ItemMessage
+from datetime import UTC, datetime
+
+import pytest
+
+from audits.models import Category, Source, TimeEntry
+from msp_ops.orgs.batches import BatchValidationError, ItemMessage, unsaved_object
 
 
 def test_a_message_names_another_item_in_the_apis_words_by_default():
@@ -36,3 +41,33 @@ def test_a_refused_batch_keeps_plain_messages_as_they_are():
     assert error.item_errors == [{}, {"activity": ["Use {braces} freely."]}]
     assert isinstance(error.item_errors[1]["activity"][0], ItemMessage)
     assert error.item_errors[1]["activity"][0].worded(str, "this file") == "Use {braces} freely."
+
+
+def test_an_unsaved_object_is_what_the_models_keyword_constructor_builds(org, founder):
+    category = Category.objects.for_org(org).get(slug="tickets")
+    times = {
+        "started_at": datetime(2025, 3, 3, 15, tzinfo=UTC),
+        "ended_at": datetime(2025, 3, 3, 16, tzinfo=UTC),
+    }
+    built = unsaved_object(
+        TimeEntry,
+        {**times, "activity": "Backup check", "source": Source.API, "tag_repetitive": True},
+        {"organization": org, "user": founder, "category": category},
+    )
+    expected = TimeEntry(
+        organization=org,
+        user=founder,
+        category=category,
+        activity="Backup check",
+        source=Source.API,
+        tag_repetitive=True,
+        **times,
+    )
+
+    fields = TimeEntry._meta.concrete_fields
+    assert [getattr(built, f.attname) for f in fields] == [getattr(expected, f.attname) for f in fields]
+    assert (built.user, built.category, built.organization) == (founder, category, org)
+    assert built._state.adding
+    assert built.pk is None
+    with pytest.raises(TypeError, match="unexpected field"):
+        unsaved_object(TimeEntry, {"tags": ["repetitive"]})

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
+from msp_ops.orgs.authentication import active_token
 from msp_ops.orgs.models import ApiToken
 from msp_ops.orgs.services import issue_api_token, revoke_api_token
 
@@ -165,3 +166,32 @@ def test_revoking_another_organizations_token_is_404(founder_client, stranger_me
 def test_revoke_needs_post(founder_client, founder_membership):
     issued = issue_api_token(membership=founder_membership)
     assert founder_client.get(f"/org/tokens/{issued.token.pk}/revoke/").status_code == 405
+
+
+def test_the_token_lookup_reads_what_the_orm_reads_in_one_query(
+    founder_membership, django_assert_num_queries
+):
+    issued = issue_api_token(membership=founder_membership)
+    key_hash = hashlib.sha256(issued.key.encode()).hexdigest()
+    expected = (
+        ApiToken.objects.active()
+        .select_related("membership__organization", "membership__user")
+        .get(key_hash=key_hash)
+    )
+
+    with django_assert_num_queries(1):  # token, member, organization and user joined
+        token = active_token(key_hash)
+        membership = token.membership
+        rows = [token, membership, membership.organization, membership.user]
+
+    for got, want in zip(
+        rows,
+        [expected, expected.membership, expected.membership.organization, expected.membership.user],
+        strict=True,
+    ):
+        assert type(got) is type(want)
+        fields = type(want)._meta.concrete_fields
+        assert [getattr(got, f.attname) for f in fields] == [getattr(want, f.attname) for f in fields]
+        assert not got._state.adding
+    revoke_api_token(token=issued.token)
+    assert active_token(key_hash) is None

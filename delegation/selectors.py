@@ -194,7 +194,7 @@ def drill_interruptions(drill: Drill) -> list[Interruption]:
     return list(
         Interruption.objects.for_org(drill.organization)
         .filter(occurred_at__gte=drill.starts_at, occurred_at__lt=drill.ends_at)
-        .select_related("runbook")
+        .select_related("runbook", "logged_by")
         .order_by("occurred_at", "id")
     )
 

@@ -212,7 +212,9 @@ def interruption_log(request: HttpRequest) -> HttpResponse:
 
 def flagged(request: HttpRequest, pk: int) -> Interruption:
     """One readable interruption with its flags (404 outside the member's rows)."""
-    return get_object_or_404(with_flags(readable(request), request.org).select_related("runbook"), pk=pk)
+    return get_object_or_404(
+        with_flags(readable(request), request.org).select_related("runbook", "logged_by"), pk=pk
+    )
 
 
 def row_response(request: HttpRequest, interruption: Interruption, *, status: int = 200, form=None):

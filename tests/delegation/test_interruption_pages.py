@@ -3,6 +3,7 @@ roles, exact messages, nothing stored after a refusal, queries that do not grow 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -204,6 +205,18 @@ def test_the_manager_reviews_and_logs_on_the_founders_behalf(org, founder, manag
     page = body(client_for(manager).get(LIST))
     assert 'class="follow-up"' in page
     assert 'id="quick-log-open"' in page
+
+
+def test_each_row_says_who_logged_it(org, founder, manager):
+    mine = log(org, founder, at(4, 9))
+    theirs = log(org, manager, at(4, 10))
+    page = body(client_for(manager).get(LIST))
+    for row, user in ((mine, founder), (theirs, manager)):
+        item = re.search(rf'<li class="interruption[^"]*" id="interruption-{row.pk}">.*?</li>', page, re.S)
+        assert (
+            f'<span class="entry-client muted logged-by">logged by {user.get_username()}</span>'
+            in item.group(0)
+        )
 
 
 # --- the quick log ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -38,6 +39,13 @@ def too_large():
     from msp_ops.api.exceptions import too_large
 
     return too_large()
+
+
+# msgspec reads a body about twice as fast as ``json.loads``, into the same values (ints of any
+# size, floats rounded alike, the last of repeated keys); whatever it refuses (NaN, lone
+# surrogates, numbers beyond a float, malformed text, deep nesting) is read again by
+# ``json.loads``, which accepts or refuses it with the messages the API always gave.
+_decoder = msgspec.json.Decoder()
 
 
 def _refuse_constant(name: str) -> Any:
@@ -71,6 +79,17 @@ class StrictJSONParser(JSONParser):
         if len(raw) > limit:
             raise too_large()
         try:
+            data = _decoder.decode(raw)
+        except (msgspec.DecodeError, RecursionError):
+            data = self._parse_text(raw)  # the standard library's reading words every refusal
+        # Only a body with more brackets than the limit can nest that deep: the usual one is not walked.
+        if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and nested_too_deep(data):
+            raise ParseError(DEPTH_MESSAGE)
+        return data
+
+    @staticmethod
+    def _parse_text(raw: bytes) -> Any:
+        try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise ParseError("Malformed JSON: the body is not UTF-8 text.") from None
@@ -82,9 +101,6 @@ class StrictJSONParser(JSONParser):
             raise ParseError(f"Malformed JSON: {error}.") from None
         except RecursionError:  # the decoder gave up (Python's recursion limit, ~1,000 levels)
             raise ParseError(DEPTH_MESSAGE) from None
-        # Only a body with more brackets than the limit can nest that deep: the usual one is not walked.
-        if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and nested_too_deep(data):
-            raise ParseError(DEPTH_MESSAGE)
         return data
 
 

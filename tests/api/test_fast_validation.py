@@ -74,3 +74,12 @@ def test_audits_use_the_same_path(founder_membership):
     serializer = _serializer(AuditSerializer, founder_membership, [data])
 
     assert serializer.fast_validated(data) == dict(serializer.run_validation(data))
+
+
+def test_fast_path_builds_no_fields_per_serializer(founder_membership):
+    TimeEntrySerializer._fast_field_checks()  # once per class
+    data = item(category="tickets")
+    serializer = _serializer(TimeEntrySerializer, founder_membership, [data])
+
+    assert serializer.fast_validated(data)["category"].slug == "tickets"
+    assert "fields" not in serializer.__dict__  # DRF's per-serializer deep copy of every field

@@ -374,7 +374,10 @@ def request_rollup(*, org: Organization, user: AbstractBaseUser | None) -> Rollu
 
     def enqueue() -> None:
         try:
-            roll_up_requested.apply_async((run.pk,), retry=False)
+            # One attempt, no reconnect loop: with the broker down the page says so at once
+            # (kombu would otherwise retry for the connect timeout, 2 s).
+            with roll_up_requested.app.connection_for_write(transport_options={"max_retries": 0}) as broker:
+                roll_up_requested.apply_async((run.pk,), retry=False, connection=broker)
         except Exception as error:  # any broker failure: the run says so
             RollupRun.objects.filter(pk=run.pk).update(
                 finished_at=timezone.now(), error=f"The task queue is unreachable ({type(error).__name__})."

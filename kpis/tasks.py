@@ -82,7 +82,7 @@ def roll_up_organization(org_id: int, mondays: list[str] | None = None) -> int:
     return rows
 
 
-@shared_task
+@shared_task(ignore_result=True)  # the run record is its result; no result backend to wait on
 def roll_up_requested(run_id: int) -> None:
     """A "recompute now" of the dashboard or the API; its progress lands on the run."""
     run = RollupRun.objects.select_related("organization").get(pk=run_id)

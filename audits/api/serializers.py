@@ -28,6 +28,7 @@ from audits.models import (
     TimeEntry,
     entry_values,
 )
+from audits.selectors import categories_by_slug
 from msp_ops.api.fastread import Computed
 from msp_ops.api.serializers import (
     AwareDateTimeField,
@@ -123,10 +124,7 @@ class TimeEntrySerializer(StrictSerializer):
         slugs = lookup_values(items, "category") | {DEFAULT_CATEGORY_SLUG}
         return {
             "members": members_by_username(request, items),
-            "categories": {
-                category.slug: category
-                for category in Category.objects.for_org(request.org).filter(slug__in=slugs)
-            },
+            "categories": categories_by_slug(request.org, slugs),
         }
 
     def validate_user(self, value: str):

@@ -8,10 +8,11 @@ from datetime import timedelta
 from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.db import connection, models
+from django.db import connection
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from msp_ops.lib.rawrows import RowReader
 from msp_ops.orgs.models import ApiToken, Membership, Organization, hash_token_key
 
 # last_used_at is written at most this often per token, so a busy script does not turn
@@ -52,24 +53,19 @@ def active_token(key_hash: str) -> ApiToken | None:
     .filter(key_hash=key_hash).first()``, as one SQL statement written once per process.
 
     Compiling that queryset took about a third of an authenticated request's own time in
-    Python; the statement and the objects are the same (``from_db``, each column through its
-    field's converters), the hash still compared by PostgreSQL on the unique index.
+    Python; the statement and the objects are the same (``msp_ops.lib.rawrows``), the hash
+    still compared by PostgreSQL on the unique index.
     """
-    sql, parts = _token_statement()
+    sql, readers = _token_statement()
     with connection.cursor() as cursor:
         cursor.execute(sql, [key_hash])
         row = cursor.fetchone()
     if row is None:
         return None
-    objects: list[models.Model] = []
-    start = 0
-    for model, fields, converters in parts:
-        values = list(row[start : start + len(fields)])
-        start += len(fields)
-        for index, column, convert in converters:
-            for converter in convert:
-                values[index] = converter(values[index], column, connection)
-        objects.append(model.from_db(connection.alias, [f.attname for f in fields], values))
+    objects, start = [], 0
+    for reader in readers:
+        objects.append(reader.read(row, start))
+        start += len(reader.fields)
     token, membership, organization, user = objects
     membership.organization, membership.user = organization, user
     token.membership = membership
@@ -77,25 +73,14 @@ def active_token(key_hash: str) -> ApiToken | None:
 
 
 @cache
-def _token_statement() -> tuple[str, list[tuple[type[models.Model], list[models.Field], list]]]:
+def _token_statement() -> tuple[str, list[RowReader]]:
     user_model = get_user_model()
     quote = connection.ops.quote_name
-    tables = [("t", ApiToken), ("m", Membership), ("o", Organization), ("u", user_model)]
-    columns: list[str] = []
-    parts = []
-    for alias, model in tables:
-        fields = list(model._meta.concrete_fields)
-        columns += [f"{alias}.{quote(f.column)}" for f in fields]
-        # As the ORM converts values read (none on PostgreSQL today; kept for any field to come).
-        converters = []
-        for index, f in enumerate(fields):
-            column = f.get_col(model._meta.db_table)
-            if convert := connection.ops.get_db_converters(column) + f.get_db_converters(connection):
-                converters.append((index, column, convert))
-        parts.append((model, fields, converters))
+    readers = [RowReader(model) for model in (ApiToken, Membership, Organization, user_model)]
+    columns = ", ".join(reader.columns(alias) for reader, alias in zip(readers, "tmou", strict=True))
     token, membership = ApiToken._meta, Membership._meta
     sql = (
-        f"SELECT {', '.join(columns)} FROM {quote(token.db_table)} t"
+        f"SELECT {columns} FROM {quote(token.db_table)} t"
         f" JOIN {quote(membership.db_table)} m ON m.{quote(membership.pk.column)}"
         f" = t.{quote(token.get_field('membership').column)}"
         f" JOIN {quote(Organization._meta.db_table)} o ON o.{quote(Organization._meta.pk.column)}"
@@ -105,4 +90,4 @@ def _token_statement() -> tuple[str, list[tuple[type[models.Model], list[models.
         f" WHERE t.{quote(token.get_field('key_hash').column)} = %s"
         f" AND t.{quote(token.get_field('revoked_at').column)} IS NULL LIMIT 1"
     )
-    return sql, parts
+    return sql, readers

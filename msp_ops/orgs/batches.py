@@ -28,6 +28,7 @@ of them one unit of work.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -536,24 +537,35 @@ def _insert_rows(model: type[models.Model], items: list[models.Model], tail: str
     """One ``INSERT`` of ``items`` ending with ``tail`` (``ON CONFLICT``, ``RETURNING``); its rows.
 
     Each column is one array parameter, unnested by PostgreSQL (20 parameters for 500 rows, not
-    10,000 placeholders for the driver to parse and the server to plan).
+    10,000 placeholders for the driver to parse and the server to plan); a single row goes as
+    plain values (a one-element array per column cost the driver more than the row). The
+    statement's text is made once per model, tail and shape.
     """
-    meta = model._meta
-    quote = connection.ops.quote_name
-    columns = [f for f in meta.concrete_fields if not f.primary_key]
-    names = ", ".join(quote(f.column) for f in columns)
-    if all(f.get_internal_type() in _ARRAY_TYPES for f in columns):
-        arrays = [_column_values(f, items) for f in columns]
-        casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in columns)
-        sql = f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM unnest({casts}) {tail}"
-        params: list[Any] = arrays
+    columns = [f for f in model._meta.concrete_fields if not f.primary_key]
+    arrays = len(items) > 1 and all(f.get_internal_type() in _ARRAY_TYPES for f in columns)
+    sql = _insert_sql(model, tail, len(items), arrays)
+    if arrays:
+        params: list[Any] = [_column_values(f, items) for f in columns]
+    elif len(items) == 1:
+        params = [_column_values(f, items)[0] for f in columns]
     else:
-        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES {', '.join([row] * len(items))} {tail}"
         params = [f.get_db_prep_save(getattr(item, f.attname), connection) for item in items for f in columns]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(model: type[models.Model], tail: str, rows: int, arrays: bool) -> str:
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [f for f in meta.concrete_fields if not f.primary_key]
+    names = ", ".join(quote(f.column) for f in columns)
+    if arrays:
+        casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in columns)
+        return f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM unnest({casts}) {tail}"
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    return f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES {', '.join([row] * rows)} {tail}"
 
 
 # Field types whose database value is the Python value itself when it has this type (or is

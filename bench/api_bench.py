@@ -494,6 +494,8 @@ def main() -> None:
         for path, rows in other_lists(OTHER_LISTS).items():
             bodies = [json.dumps(rows[i : i + BATCH]).encode() for i in range(0, len(rows), BATCH)]
             httpbench.send_all(server.url, _headers(key), "POST", path, bodies, check=_created)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("ANALYZE")  # as for the entries: autovacuum's statistics
             list_pages[path] = []
             for _ in range(5):
                 _, pages = read_all(http, {"page_size": 1000}, path)

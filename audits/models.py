@@ -241,7 +241,31 @@ ENTRY_FIELDS: tuple[str, ...] = (
 def entry_values(entry: TimeEntry, tz, fields: Iterable[str] = ENTRY_FIELDS) -> dict[str, Any]:
     """Each of ``fields`` (of ``ENTRY_FIELDS``) as clients see it: the member's username, the
     category's slug, the tag list, times in the organization's zone with their offset."""
+    if fields is ENTRY_FIELDS:
+        return _all_entry_values(entry, tz)
     return {name: _ENTRY_VALUE[name](entry, tz) for name in fields}
+
+
+def _all_entry_values(entry: TimeEntry, tz) -> dict[str, Any]:
+    """``entry_values`` of every field, written out (a batch's answer builds 500 of them)."""
+    return {
+        "id": entry.pk,
+        "user": entry.user.get_username(),
+        "started_at": entry.started_at.astimezone(tz).isoformat(),
+        "ended_at": entry.ended_at.astimezone(tz).isoformat(),
+        "activity": entry.activity,
+        "category": entry.category.slug,
+        "tags": entry.tags,
+        "handling": entry.handling,
+        "urgent": entry.urgent,
+        "important": entry.important,
+        "client": entry.client,
+        "ticket_ref": entry.ticket_ref,
+        "notes": entry.notes,
+        "external_id": entry.external_id,
+        "source": entry.source,
+        "duration_hours": float(entry.duration_hours),
+    }
 
 
 _ENTRY_VALUE: dict[str, Any] = {

@@ -545,7 +545,7 @@ def _insert_rows(model: type[models.Model], items: list[models.Model], tail: str
     arrays = len(items) > 1 and all(f.get_internal_type() in _ARRAY_TYPES for f in columns)
     sql = _insert_sql(model, tail, len(items), arrays)
     if arrays:
-        params: list[Any] = [_column_values(f, items) for f in columns]
+        params: list[Any] = [_array_literal(_column_values(f, items)) for f in columns]
     elif len(items) == 1:
         params = [_column_values(f, items)[0] for f in columns]
     else:
@@ -594,6 +594,31 @@ def _column_values(f: models.Field, items: list[models.Model]) -> list[Any]:
     ):
         return values  # aware datetimes: PostgreSQL's adapter takes them as they are
     return [f.get_db_prep_save(value, connection) for value in values]
+
+
+def _array_literal(values: list[Any]) -> Any:
+    """A column's values as one PostgreSQL array literal (``{1,NULL}``, ``{"a \\"b\\"",""}``)
+    when they are all ids, booleans, text or aware datetimes (or None): psycopg renders a list
+    element by element in Python, a tenth of a 500-row statement's time. Else the list itself."""
+    # Text choices (str subclasses) are text; booleans are not ids.
+    kinds = {str if isinstance(value, str) else type(value) for value in values} - {type(None)}
+    if len(kinds) != 1:
+        return values if kinds else "{" + ",".join(["NULL"] * len(values)) + "}"
+    kind = kinds.pop()
+    if kind is str:
+        quoted = (
+            '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' if v is not None else "NULL"
+            for v in values
+        )
+    elif kind is int:
+        quoted = (str(v) if v is not None else "NULL" for v in values)
+    elif kind is bool:
+        quoted = (("t" if v else "f") if v is not None else "NULL" for v in values)
+    elif kind is datetime and all(v is None or v.utcoffset() is not None for v in values):
+        quoted = (v.isoformat() if v is not None else "NULL" for v in values)  # ISO 8601 needs no quotes
+    else:
+        return values
+    return "{" + ",".join(quoted) + "}"
 
 
 def _stored(item: models.Model, pk: Any) -> None:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 from django.db import connection
@@ -337,6 +338,8 @@ def founder_hours_by_week(org, bounds: list[datetime]) -> list[dict[str, Decimal
     each window, ``logged``, ``delegated``, ``personal`` and ``tag_<tag>`` hours."""
     from django.db import connection
 
+    if connection.vendor != "postgresql":
+        return _founder_hours_by_week_portable(org, bounds)
     names = ["logged", *_WEEK_SUMS]
     windows = len(bounds) - 1
     totals = [dict.fromkeys(names, 0) for _ in range(windows + 1)]  # microseconds
@@ -364,3 +367,23 @@ def founder_hours_by_week(org, bounds: list[datetime]) -> list[dict[str, Decimal
         {name: to_hours(timedelta(microseconds=value)) for name, value in window.items()}
         for window in totals[:windows]
     ]
+
+
+_WEEK_CONDITIONS: dict[str, Q | None] = {
+    "logged": None,
+    "delegated": Q(handling=Handling.DELEGATED),
+    "personal": Q(handling=Handling.PERSONAL),
+    **{f"tag_{tag}": Q(**{column: True}) for tag, column in TAG_FIELDS.items()},
+}
+
+
+def _founder_hours_by_week_portable(org, bounds: list[datetime]) -> list[dict[str, Decimal]]:
+    """``founder_hours_by_week`` in the ORM's portable SQL (SQLite, the embedded default): one
+    filtered sum per window and figure, in one query (slower; the tests hold both equal)."""
+    windows = {
+        (number, name): (start, end, condition)
+        for number, (start, end) in enumerate(pairwise(bounds))
+        for name, condition in _WEEK_CONDITIONS.items()
+    }
+    hours = hours_in_windows(founder_entries(org).overlapping(bounds[0], bounds[-1]), windows)
+    return [{name: hours[(number, name)] for name in _WEEK_CONDITIONS} for number in range(len(bounds) - 1)]

@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Case, Count, IntegerField, Min, Q, Value, When
+from django.db.models.functions import Lower
 
 from delegation.models import Interruption
 from kpis.formulas import hours
@@ -173,6 +174,8 @@ GROUP BY 1, 2, 3
 def interruptions_by_window(org: Organization, bounds: list[datetime]) -> list[InterruptionGroup]:
     """The organization's interruptions about tickets (SPEC 2.2) in each of the consecutive
     windows [bounds[i], bounds[i + 1]), by category and channel, in one query."""
+    if connection.vendor != "postgresql":
+        return _interruptions_by_window_portable(org, bounds)
     with connection.cursor() as cursor:
         cursor.execute(
             _INTERRUPTIONS_SQL,
@@ -219,6 +222,8 @@ GROUP BY 1, 2, 3
 def aged_at_moments(org: Organization, moments: list[datetime], policy: SlaPolicy) -> list[AgedGroup]:
     """``aged_tickets`` at each of ``moments`` (ascending), grouped by moment, team and
     category, in one query."""
+    if connection.vendor != "postgresql":
+        return _aged_at_moments_portable(org, moments, policy)
     targets = {
         severity: int(_delta(policy.target_hours(severity)).total_seconds()) for severity in Severity.values
     }
@@ -237,3 +242,38 @@ def aged_at_moments(org: Organization, moments: list[datetime], policy: SlaPolic
         return [
             AgedGroup(i, team, category, n, from_micros(oldest)) for i, team, category, n, oldest in cursor
         ]
+
+
+# The same reads in the ORM's portable SQL, for SQLite (the embedded default). Slower (the aged
+# backlog takes a query per moment); the tests hold them equal to the PostgreSQL ones above.
+
+
+def _interruptions_by_window_portable(org: Organization, bounds: list[datetime]) -> list[InterruptionGroup]:
+    window = Case(
+        *[When(occurred_at__lt=end, then=Value(number)) for number, end in enumerate(bounds[1:])],
+        output_field=IntegerField(),
+    )
+    rows = (
+        Interruption.objects.for_org(org)
+        .filter(about_ticket=True, occurred_at__gte=bounds[0], occurred_at__lt=bounds[-1])
+        .annotate(window=window, key=Lower("category"))
+        .values("window", "key", "channel")
+        .annotate(count=Count("pk"), name=Min("category"))
+        .order_by()
+    )
+    return [InterruptionGroup(r["window"], r["key"], r["name"], r["channel"], r["count"]) for r in rows]
+
+
+def _aged_at_moments_portable(
+    org: Organization, moments: list[datetime], policy: SlaPolicy
+) -> list[AgedGroup]:
+    groups = []
+    for number, moment in enumerate(moments):
+        rows = (
+            aged_tickets(org, moment, policy)
+            .values("team", "category")
+            .annotate(aged=Count("pk"), oldest=Min("opened_at"))
+            .order_by()
+        )
+        groups += [AgedGroup(number, r["team"], r["category"], r["aged"], r["oldest"]) for r in rows]
+    return groups

@@ -335,6 +335,11 @@ def write_weeks(org: Organization, rows: dict[date, dict[str, Any]]) -> None:
     """
     if not rows:
         return
+    if connection.vendor != "postgresql":  # SQLite, the embedded default: a statement a week
+        for monday, values in rows.items():
+            with transaction.atomic():
+                WeeklyKpi.objects.update_or_create(organization=org, week=monday, defaults=values)
+        return
     alone = not connection.in_atomic_block
     statement = f"EXECUTE {_UPSERT_NAME}(%s);"
     if alone:

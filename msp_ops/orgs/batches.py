@@ -290,11 +290,16 @@ def _own_errors(org: Organization, items: list[M], bulk_checked: Sequence[str]) 
     """Each item's own fields (``full_clean``), and external_ids given twice in the batch."""
     errors: list[ItemErrors] = [{} for _ in items]
     seen: dict[str, int] = {}
+    excluded = {"organization", *bulk_checked}
+    plain = _plain_fields(type(items[0])) if items else ()
     for index, item in enumerate(items):
         item.organization = org
         try:
             item.full_clean(
-                exclude=["organization", *bulk_checked], validate_unique=False, validate_constraints=False
+                exclude=excluded
+                | {name for name, attname, kind in plain if type(getattr(item, attname)) is kind},
+                validate_unique=False,
+                validate_constraints=False,
             )
         except ValidationError as error:
             errors[index] = {
@@ -316,6 +321,20 @@ def _own_errors(org: Organization, items: list[M], bulk_checked: Sequence[str]) 
         else:
             seen[external_id] = index
     return errors
+
+
+@functools.cache
+def _plain_fields(model: type[models.Model]) -> tuple[tuple[str, str, type], ...]:
+    """Fields whose ``clean()`` gives a value of this type back unchanged and refuses none:
+    no choices, no validators, a boolean or a datetime (Django's ``to_python`` returns it as
+    it is, ``validate`` finds it neither null nor blank). ``full_clean`` skips them for such
+    values (a third of its time in a batch), with the same outcome."""
+    kinds = {"BooleanField": bool, "DateTimeField": datetime}
+    return tuple(
+        (f.name, f.attname, kinds[f.get_internal_type()])
+        for f in model._meta.concrete_fields
+        if f.get_internal_type() in kinds and f.choices is None and not f.validators and not f.generated
+    )
 
 
 def _match_stored(batch: Batch, model: type[models.Model], columns: list[str], noun: str) -> None:

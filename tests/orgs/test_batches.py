@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from audits.models import Category, Source, TimeEntry
-from msp_ops.orgs.batches import BatchValidationError, ItemMessage, unsaved_object
+from msp_ops.orgs.batches import BatchValidationError, ItemMessage, _own_errors, unsaved_object
 
 
 def test_a_message_names_another_item_in_the_apis_words_by_default():
@@ -71,3 +71,22 @@ def test_an_unsaved_object_is_what_the_models_keyword_constructor_builds(org, fo
     assert built.pk is None
     with pytest.raises(TypeError, match="unexpected field"):
         unsaved_object(TimeEntry, {"tags": ["repetitive"]})
+
+
+def test_fields_skipped_by_full_clean_are_still_checked_when_their_value_is_not_plain(org, founder):
+    category = Category.objects.for_org(org).get(slug="tickets")
+    times = {
+        "started_at": datetime(2025, 3, 3, 15, tzinfo=UTC),
+        "ended_at": datetime(2025, 3, 3, 16, tzinfo=UTC),
+    }
+    plain = TimeEntry(
+        organization=org, user=founder, category=category, activity="a", tag_repetitive=True, **times
+    )
+    odd = TimeEntry(organization=org, user=founder, category=category, activity="a", **times)
+    odd.tag_repetitive, odd.urgent = "maybe", 2
+
+    errors = _own_errors(org, [plain, odd], ["user", "category"])
+
+    assert errors[0] == {}
+    assert set(errors[1]) == {"tag_repetitive", "urgent"}
+    assert errors[1]["tag_repetitive"] == ["“maybe” value must be either True or False."]

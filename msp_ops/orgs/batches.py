@@ -339,16 +339,19 @@ def _plain_fields(model: type[models.Model]) -> tuple[tuple[str, str, type], ...
 
 def _match_stored(batch: Batch, model: type[models.Model], columns: list[str], noun: str) -> None:
     """The stored rows that edits (by pk) and replays (by external_id) replace: a query each."""
-    scoped = model.objects.for_org(batch.org).order_by()
     edited = {item.pk for item in batch.items if item.pk is not None}
-    locked = scoped.filter(pk__in=edited).select_for_update()
-    by_pk = {row["pk"]: row for row in locked.values(*columns)} if edited else {}
     named = {
         item.external_id for item in batch.items if item.pk is None and getattr(item, "external_id", None)
     }
     edits_naming = {
         item.external_id for item in batch.items if item.pk is not None and getattr(item, "external_id", None)
     }
+    # No queryset is built for new items without external_ids (a tenth of a single POST's Python).
+    scoped = model.objects.for_org(batch.org).order_by() if edited or named or edits_naming else None
+    by_pk = {}
+    if edited:
+        locked = scoped.filter(pk__in=edited).select_for_update()
+        by_pk = {row["pk"]: row for row in locked.values(*columns)}
     by_external_id: dict[str, dict[str, Any]] = {}
     if named or edits_naming:
         by_external_id = {

@@ -80,6 +80,18 @@ def test_one_post_is_three_round_trips_to_postgresql_and_one_to_redis(warm, monk
     assert TimeEntry.objects.count() == 1
 
 
+def test_one_post_with_an_external_id_adds_only_the_lookup_of_that_id(warm, monkeypatch):
+    with postgres_round_trips() as sql, redis_round_trips(monkeypatch) as commands:
+        response = request(lambda: post(warm, ENTRIES, item(external_id="cal-1")))
+
+    assert response.status_code == 201
+    # The token, the categories, the entry stored with that external_id (none yet), then
+    # INSERT ... ON CONFLICT DO UPDATE, alone in autocommit.
+    assert [s.split()[0].strip('"') for s in sql] == ["SELECT", "SELECT", "SELECT", "INSERT"], sql
+    assert len(commands) == 1
+    assert TimeEntry.objects.get().external_id == "cal-1"
+
+
 def test_one_get_is_two_round_trips_to_postgresql_and_one_to_redis(warm, monkeypatch):
     post(warm, ENTRIES, item())
     with postgres_round_trips() as sql, redis_round_trips(monkeypatch) as commands:

@@ -5,15 +5,25 @@ refused.
 it with a 400 naming the parameter, as it refuses ``?status=lazy``; a text filter takes the
 empty text (the schema allows it). The pages share the FilterSets but not this rule: their
 forms send an empty value for "any".
+
+A request builds its FilterSet without django-filter's deep copies (issue 12): a FilterSet
+deep-copies every filter, makes a new form class and deep-copies each form field, for every
+request, a tenth of a list's fixed cost. The API's FilterSet (``api_filterset``) is a subclass
+made once per FilterSet that copies each filter (one level: its state is its own, its options
+shared, as they are never written), builds its form class once and gives each form shallow
+copies of the fields. Filters, validation, messages and the schema are the FilterSet's own.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 from datetime import UTC, datetime
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as FormValidationError
+from django.http import QueryDict
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -70,11 +80,59 @@ class IdFilter(django_filters.NumberFilter):
 EMPTY_MESSAGE = "This parameter may not be empty; leave it out to not filter by it."
 
 
+class _ShallowFields(dict):
+    """A form class's fields that each form copies one level deep (Django deep-copies them)."""
+
+    def __deepcopy__(self, memo):
+        return {name: copy.copy(field) for name, field in self.items()}
+
+
+@functools.cache
+def api_filterset(filterset_class: type[django_filters.FilterSet]) -> type[django_filters.FilterSet]:
+    """``filterset_class`` as a request of the API builds it: the same filters and form fields,
+    copied one level instead of deeply, and the form class made once (not per request)."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {}
+        for name, base in self.base_filters.items():
+            filter_ = copy.copy(base)
+            if base.method is not None:  # its FilterMethod refers to the filter: this copy's
+                filter_.method = base.method
+            filter_.model = queryset.model
+            filter_.parent = self
+            self.filters[name] = filter_
+
+    def get_form_class(self):
+        cls = type(self)
+        form_class = cls.__dict__.get("_api_form_class")
+        if form_class is None:
+            form_class = super(cls, self).get_form_class()
+            form_class.base_fields = _ShallowFields(form_class.base_fields)
+            cls._api_form_class = form_class
+        return form_class
+
+    subclass = type(
+        filterset_class.__name__,
+        (filterset_class,),
+        {"__init__": __init__, "get_form_class": get_form_class, "__module__": filterset_class.__module__},
+    )
+    subclass.base_filters = filterset_class.base_filters  # with filters added after the class
+    return subclass
+
+
 class StrictFilterBackend(DjangoFilterBackend):
     def get_filterset(self, request, queryset, view):
-        filterset = super().get_filterset(request, queryset, view)
-        if filterset is None:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
             return None
+        filterset = api_filterset(filterset_class)(**self.get_filterset_kwargs(request, queryset, view))
         # The field's own refusal first (an empty ?from= is "Not an ISO 8601 timestamp ...").
         errors = {name: list(messages) for name, messages in filterset.errors.items()}
         for name, value in request.query_params.items():

@@ -386,6 +386,23 @@ def _staff_week(
     return [_entry(org, user, block, categories, rng) for block in blocks]
 
 
+def demo_members(org: Organization, *, founder_stands_in: bool = False) -> dict | None:
+    """The demo's ``founder``, ``manager`` and ``tech`` users of ``org`` by username (None without
+    a founder); with ``founder_stands_in``, the founder also for whichever of the others is missing."""
+    members = {
+        m.user.username: m.user
+        for m in Membership.objects.for_org(org)
+        .select_related("user")
+        .filter(user__username__in=["founder", "manager", "tech"])
+    }
+    if "founder" not in members:
+        return None
+    if founder_stands_in:
+        for name in ("manager", "tech"):
+            members.setdefault(name, members["founder"])
+    return members
+
+
 def audit_monday(org: Organization, on: date | None = None) -> date:
     """Monday of the most recent complete Monday-to-Sunday week before ``on`` (default today)."""
     return monday_of(on or today(org.tz)) - timedelta(days=7)
@@ -394,13 +411,8 @@ def audit_monday(org: Organization, on: date | None = None) -> date:
 def seed_time_audit(org: Organization) -> str | None:
     """Adds the founder's finished audit, 12 weeks of entries up to yesterday for founder, manager
     and tech (the founder's entries of today come from ``seed_today``, run on every seed_demo)."""
-    members = {
-        m.user.username: m.user
-        for m in Membership.objects.for_org(org)
-        .select_related("user")
-        .filter(user__username__in=["founder", "manager", "tech"])
-    }
-    if "founder" not in members:
+    members = demo_members(org)
+    if members is None:
         return None
     categories = {c.slug: c for c in Category.objects.for_org(org)}
     last_audit_monday = audit_monday(org)

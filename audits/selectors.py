@@ -336,8 +336,6 @@ def founder_hours_by_week(org, bounds: list[datetime]) -> list[dict[str, Decimal
     """Hours of the organization's founder-role members (``founder_entries``) inside each of the
     consecutive windows [bounds[i], bounds[i + 1]), clipped at their edges, in one query: for
     each window, ``logged``, ``delegated``, ``personal`` and ``tag_<tag>`` hours."""
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         return _founder_hours_by_week_portable(org, bounds)
     names = ["logged", *_WEEK_SUMS]

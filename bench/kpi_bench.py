@@ -54,7 +54,6 @@ import io
 import json
 import math
 import os
-import platform
 import random
 import statistics
 import sys
@@ -72,6 +71,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchlib import hours, machine, percentile, write_readme  # noqa: E402
 
 from tests.harness import Services  # noqa: E402
 
@@ -138,16 +139,6 @@ CHANNELS, CHANNEL_WEIGHTS = (
     [30, 20, 20, 15, 10, 5],
 )
 ROLES = ["founder", "service_manager", "technician", "technician", "technician"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def hours(seconds) -> Decimal:
-    """Seconds (an exact numeric from EXTRACT(EPOCH ...)) as hours with 2 places, half up."""
-    return (Decimal(str(seconds or 0)) / 3600).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 # --- the load average, sampled while timing -----------------------------------------------------
@@ -930,23 +921,6 @@ class Stage:
     load: str
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = cursor.fetchone()[0]
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, PostgreSQL {pg}"
-
-
 ROLLUP_FILES = [
     "kpis/services.py", "kpis/selectors.py", "kpis/formulas.py", "kpis/models.py", "kpis/api/views.py",
     "kpis/views", "audits/selectors.py", "audits/models.py", "delegation/models.py", "msp_ops/lib/weeks.py",
@@ -965,16 +939,6 @@ def code_state() -> str:
     if not dirty:
         return f"commit {head}"
     return f"commit {head} with uncommitted work in progress in {', '.join(f'`{d}`' for d in dirty)}"
-
-
-def write_readme(section: str) -> None:
-    block = f"{START}\n{section}\n{END}"
-    text = README.read_text() if README.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        README.write_text(before + block + rest.split(END, 1)[1])
-    else:
-        README.write_text(text.rstrip("\n") + f"\n\n{HEADING}\n\n{block}\n")
 
 
 def report(
@@ -1213,7 +1177,7 @@ def main() -> None:
         section = report(args, stages, nightly, reads, dashboard, mondays, sampler, began, code)
         print(section)
         if not args.no_readme:
-            write_readme(section)
+            write_readme(section, start=START, end=END, heading=HEADING)
             print(f"\nWritten to {README.relative_to(ROOT)}")
         if not all(s.check_delegated.equal for s in stages):
             sys.exit(1)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import sys
@@ -32,7 +31,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,6 +38,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchlib import hours, machine, percentile, write_readme  # noqa: E402
 
 from tests.harness import Services  # noqa: E402
 
@@ -75,11 +75,6 @@ ACTIVITIES = [
     "New laptop onboarding for {client}",
 ]
 CLIENTS = ["Acme Dental", "Baker Law", "Cole CPA", "Dunn Realty", "Eagle Clinic", "Fox Logistics"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 @dataclass
@@ -266,14 +261,6 @@ ORDER BY t.started_at, t.id
 """
 
 
-def hours(seconds) -> Decimal:
-    if seconds is None:
-        return Decimal("0.00")
-    if isinstance(seconds, timedelta):
-        seconds = seconds // timedelta(microseconds=1) / Decimal(1_000_000)
-    return (Decimal(str(seconds)) / 3600).quantize(Decimal("0.01"), ROUND_HALF_UP)
-
-
 def raw_report(org, audit):
     from django.db import connection
 
@@ -368,38 +355,6 @@ def raw_day(org, founder):
         return cursor.fetchall()
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = cursor.fetchone()[0]
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, PostgreSQL {pg}"
-
-
-def write_readme(section: str) -> None:
-    block = f"{START}\n{section}\n{END}"
-    heading = "## Audit report and Today page"
-    if not README.exists():
-        README.write_text(f"{heading}\n\n{block}\n")
-        return
-    text = README.read_text()
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        README.write_text(before + block + after)
-    else:
-        README.write_text(text.rstrip("\n") + f"\n\n{heading}\n\n{block}\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=200, help="timed calls per measurement")
@@ -470,7 +425,7 @@ def main() -> None:
         )
         print(section)
         if not args.no_readme:
-            write_readme(section)
+            write_readme(section, start=START, end=END, heading="## Audit report and Today page")
             print(f"\nWritten to {README.relative_to(ROOT)}")
         if mismatches:
             sys.exit(1)

@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from audits.demo import CLIENTS, HISTORY_WEEKS, SEED, audit_monday
+from audits.demo import CLIENTS, HISTORY_WEEKS, SEED, audit_monday, demo_members
 from audits.models import Category, TimeAudit
 from audits.selectors import audit_report
 from delegation.models import (
@@ -57,7 +57,7 @@ from delegation.services import (
     update_escalation_map,
 )
 from msp_ops.lib import weeks
-from msp_ops.orgs.models import Membership, Organization
+from msp_ops.orgs.models import Organization
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)  # offsets from a week's Monday
 
@@ -507,16 +507,9 @@ class _Context:
 def seed_delegation(org: Organization) -> str | None:
     """Delegates, delegations, runbooks with revisions, the escalation map, the founder's time
     blocks, 12 weeks of owner interruptions and a completed drill. Returns a one-line summary."""
-    users = {
-        m.user.username: m.user
-        for m in Membership.objects.for_org(org)
-        .select_related("user")
-        .filter(user__username__in=["founder", "manager", "tech"])
-    }
-    if "founder" not in users:
+    users = demo_members(org, founder_stands_in=True)
+    if users is None:
         return None
-    for name in ("manager", "tech"):
-        users.setdefault(name, users["founder"])
     now = timezone.now()
     first_monday = audit_monday(org, weeks.today(org.tz, now)) - timedelta(weeks=HISTORY_WEEKS - 1)
     ctx = _Context(org, org.tz, first_monday, now, users, random.Random(f"{SEED}:delegation"))

@@ -26,12 +26,12 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from audits.demo import CLIENTS, HISTORY_WEEKS, SEED, audit_monday
+from audits.demo import CLIENTS, HISTORY_WEEKS, SEED, audit_monday, demo_members
 from kpis.models import UNASSIGNED, UNCATEGORIZED, Severity, Ticket, Todo, WeeklyKpi
 from kpis.selectors import sla_policy
 from kpis.services import roll_up_org, save_tickets, save_todos, weeks_to_refresh
 from msp_ops.lib import weeks
-from msp_ops.orgs.models import Membership, Organization
+from msp_ops.orgs.models import Organization
 
 HELP_DESK, FIELD, NOC = "Help Desk", "Field Services", "NOC"
 TEAMS = [HELP_DESK, FIELD, NOC]
@@ -120,16 +120,9 @@ def seed_kpis(org: Organization, *, created: bool) -> str | None:
     if not created:
         rows = roll_up_org(org=org, mondays=weeks_to_refresh(org))
         return f"Weekly KPIs: rolled up the weeks of {rows[0].week} and {rows[-1].week}."
-    users = {
-        m.user.username: m.user
-        for m in Membership.objects.for_org(org)
-        .select_related("user")
-        .filter(user__username__in=["founder", "manager", "tech"])
-    }
-    if "founder" not in users:
+    users = demo_members(org, founder_stands_in=True)
+    if users is None:
         return None
-    for name in ("manager", "tech"):
-        users.setdefault(name, users["founder"])
     now = timezone.now()
     first_monday = audit_monday(org, weeks.today(org.tz, now)) - timedelta(weeks=HISTORY_WEEKS - 1)
     mondays = [first_monday + timedelta(weeks=k) for k in range(HISTORY_WEEKS + 1)]  # and the current one

@@ -30,6 +30,7 @@ from audits.models import (
     duration_inside,
 )
 from msp_ops.lib.pgvalues import micros, timestamptz_array
+from msp_ops.lib.prepared import Prepared
 from msp_ops.lib.rawrows import RowReader
 from msp_ops.lib.weeks import day_bounds, days, range_bounds, to_hours
 from msp_ops.orgs.models import Membership, Organization, Role
@@ -40,12 +41,13 @@ MAX_CANDIDATES = 5
 def categories_by_slug(org: Organization, slugs: Collection[str]) -> dict[str, Category]:
     """The organization's categories with these slugs, by slug: ``Category.objects.for_org(org)
     .filter(slug__in=slugs)``, on PostgreSQL in a statement written once per process (a write
-    through the API reads them on every request; ``msp_ops.lib.rawrows``)."""
+    through the API reads them on every request; ``msp_ops.lib.rawrows``), prepared once per
+    connection (``msp_ops.lib.prepared``)."""
     if connection.vendor != "postgresql":  # = ANY(array) is PostgreSQL's
         return {c.slug: c for c in Category.objects.for_org(org).filter(slug__in=slugs)}
-    sql, reader = _categories_statement()
+    reader = _categories_statement()[1]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [org.pk, list(slugs)])
+        _CATEGORIES_LOOKUP.execute(cursor, [org.pk, list(slugs)])
         categories = [reader.read(row) for row in cursor.fetchall()]
     return {category.slug: category for category in categories}
 
@@ -60,6 +62,9 @@ def _categories_statement() -> tuple[str, RowReader]:
         f" AND c.{quote(meta.get_field('slug').column)} = ANY(%s)"
     )
     return sql, reader
+
+
+_CATEGORIES_LOOKUP = Prepared("msp_categories", lambda: _categories_statement()[0], ["bigint", "text[]"])
 
 
 QUADRANTS: dict[str, Q] = {

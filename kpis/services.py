@@ -8,7 +8,6 @@ each (org, week) row in a transaction of its own, so running it twice gives the 
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,7 +18,6 @@ import orjson
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
-from psycopg.errors import InvalidSqlStatementName
 from psycopg.pq import TransactionStatus
 
 from audits.models import TAG_FIELDS
@@ -36,7 +34,8 @@ from kpis.models import (
     WeeklyKpi,
 )
 from kpis.selectors import aged_at_moments, interruptions_by_window, kpi_targets, sla_policy
-from msp_ops.lib import weeks
+from msp_ops.lib import prepared, weeks
+from msp_ops.lib.prepared import Prepared
 from msp_ops.orgs.batches import Batch, Saved, check_members, save_batch
 from msp_ops.orgs.models import Organization
 
@@ -320,18 +319,18 @@ _UPSERT_SQL = (
 )
 
 
-_UPSERT_NAME = "kpis_weekly_upsert"
-_prepared_on: weakref.WeakSet = weakref.WeakSet()  # the connections that have prepared it
+_UPSERT = Prepared("kpis_weekly_upsert", _UPSERT_SQL, ["jsonb"])
 
 
 def write_weeks(org: Organization, rows: dict[date, dict[str, Any]]) -> None:
     """Upserts each week's row in a transaction of its own, all in one round trip.
 
-    The upsert is a prepared statement (planned once per connection, not once per week), and
-    the weeks go as one string: ``BEGIN; SET LOCAL synchronous_commit = off; EXECUTE
-    upsert('{row}'); COMMIT;`` for each (PostgreSQL's simple query protocol). A failing week
-    stops the ones after it; the weeks before it stay written. Inside a caller's transaction
-    the upserts are part of it instead (the caller commits, or rolls back, and decides how).
+    The upsert is a prepared statement (planned once per connection, not once per week;
+    ``msp_ops.lib.prepared``), and the weeks go as one string: ``BEGIN; SET LOCAL
+    synchronous_commit = off; EXECUTE upsert('{row}'); COMMIT;`` for each (PostgreSQL's simple
+    query protocol). A failing week stops the ones after it; the weeks before it stay written.
+    Inside a caller's transaction the upserts are part of it instead (the caller commits, or
+    rolls back, and decides how).
 
     The rows are derived data, so their commits do not wait for the WAL to reach the disk: a
     crash of the database server within a fraction of a second of a rollup can lose its last
@@ -347,28 +346,25 @@ def write_weeks(org: Organization, rows: dict[date, dict[str, Any]]) -> None:
         return
     alone = not connection.in_atomic_block
     begin, end = ("BEGIN; SET LOCAL synchronous_commit = off; ", " COMMIT;") if alone else ("", "")
+    upsert = f"EXECUTE {_UPSERT.name}(%s)" if prepared.enabled() else _UPSERT_SQL
     text = " ".join(
-        f"{begin}EXECUTE {_UPSERT_NAME}({_literal(_row_json(org, monday, values))});{end}"
+        begin + upsert.replace("%s", _literal(_row_json(org, monday, values)), 1) + ";" + end
         for monday, values in rows.items()
     )
+
+    def rollback() -> None:
+        if alone and connection.connection.info.transaction_status != TransactionStatus.IDLE:
+            cursor.execute("ROLLBACK")  # the failed week's transaction
+
     with connection.cursor() as cursor:
-        for attempt in (1, 2):
-            if connection.connection not in _prepared_on:
-                cursor.execute(f"PREPARE {_UPSERT_NAME}(jsonb) AS {_UPSERT_SQL.replace('%s', '$1')}")
-                _prepared_on.add(connection.connection)
-            try:
-                cursor.execute(text)
-                return
-            except Exception as error:
-                if alone and connection.connection.info.transaction_status != TransactionStatus.IDLE:
-                    cursor.execute("ROLLBACK")  # the failed week's transaction
-                # A session reset (DISCARD ALL by a pooler) forgets prepared statements: prepare
-                # it again (at once, or inside a caller's transaction, at the next call).
-                if not isinstance(error.__cause__, InvalidSqlStatementName):  # Django wraps it
-                    raise
-                _prepared_on.discard(connection.connection)
-                if attempt == 2 or not alone:
-                    raise
+        if prepared.enabled():
+            _UPSERT.run(cursor, text, retry=alone, recover=rollback)
+            return
+        try:
+            cursor.execute(text)
+        except Exception:
+            rollback()
+            raise
 
 
 def _row_json(org: Organization, monday: date, values: dict[str, Any]) -> str:

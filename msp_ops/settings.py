@@ -123,6 +123,9 @@ else:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # The same backend, its health check asking the socket rather than the server.
         DATABASES["default"]["ENGINE"] = "msp_ops.lib.postgresql"
+# Hot statements (the API token's lookup, the rollup's upsert) are prepared once per database
+# connection (msp_ops.lib.prepared); off behind a pooler in transaction mode.
+PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

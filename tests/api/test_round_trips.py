@@ -13,6 +13,7 @@ import psycopg
 import pytest
 import redis.connection
 from django.db import close_old_connections, connection
+from django.test import override_settings
 from psycopg import pq
 
 from audits.models import TimeEntry
@@ -71,13 +72,51 @@ def test_one_post_is_three_round_trips_to_postgresql_and_one_to_redis(warm, monk
         response = request(lambda: post(warm, ENTRIES, item(category="tickets", tags=["repetitive"])))
 
     assert response.status_code == 201
-    # The token with its member, organization and user; the categories (by slug, read once);
-    # the INSERT, alone in autocommit: no BEGIN/COMMIT, no savepoint, no health check's SELECT 1,
+    # The token with its member, organization and user (prepared by the first request); the
+    # categories (by slug, read once; prepared in the same round trip, the first time); the
+    # INSERT, alone in autocommit: no BEGIN/COMMIT, no savepoint, no health check's SELECT 1,
     # no members' query (the token's own member), no overlaps' query (the exclusion constraint).
-    assert len(sql) == 3, sql
-    assert [s.split()[0].strip('"') for s in sql] == ["SELECT", "SELECT", "INSERT"], sql
+    assert kinds(sql) == ["EXECUTE msp_api_token", "PREPARE msp_categories", "INSERT INTO"], sql
     assert len(commands) == 1  # the throttle's INCR and EXPIRE, sent together
     assert TimeEntry.objects.count() == 1
+
+    with postgres_round_trips() as sql:
+        later = item(category="tickets", started_at=LATER, ended_at=END)
+        response = request(lambda: post(warm, ENTRIES, later))
+
+    assert response.status_code == 201
+    assert kinds(sql) == ["EXECUTE msp_api_token", "EXECUTE msp_categories", "INSERT INTO"], sql
+
+
+def kinds(sql: list[str]) -> list[str]:
+    """Each round trip's first two words, the name of a prepared statement without its ``(``."""
+    return [" ".join(s.split()[:2]).strip('"').split("(")[0] for s in sql]
+
+
+LATER, END = "2025-03-03T11:00:00-06:00", "2025-03-03T12:00:00-06:00"
+
+
+@override_settings(PREPARED_STATEMENTS=False)
+def test_with_prepared_statements_off_each_statement_is_sent_whole(api, monkeypatch):
+    assert api.get(ENTRIES).status_code == 200
+    with postgres_round_trips() as sql:
+        response = request(lambda: post(api, ENTRIES, item(category="tickets")))
+
+    assert response.status_code == 201
+    assert [s.split()[0].strip('"') for s in sql] == ["SELECT", "SELECT", "INSERT"], sql
+    assert TimeEntry.objects.count() == 1
+
+
+def test_a_session_reset_by_a_pooler_prepares_the_token_lookup_again(warm):
+    with connection.cursor() as cursor:
+        cursor.execute("DISCARD ALL")  # what a connection pooler does between clients
+
+    with postgres_round_trips() as sql:
+        response = request(lambda: warm.get(ENTRIES))
+
+    assert response.status_code == 200
+    # The EXECUTE refused ("prepared statement does not exist"), then PREPARE and EXECUTE again.
+    assert kinds(sql)[:2] == ["EXECUTE msp_api_token", "PREPARE msp_api_token"], sql
 
 
 def test_one_post_with_an_external_id_adds_only_the_lookup_of_that_id(warm, monkeypatch):
@@ -87,7 +126,7 @@ def test_one_post_with_an_external_id_adds_only_the_lookup_of_that_id(warm, monk
     assert response.status_code == 201
     # The token, the categories, the entry stored with that external_id (none yet), then
     # INSERT ... ON CONFLICT DO UPDATE, alone in autocommit.
-    assert [s.split()[0].strip('"') for s in sql] == ["SELECT", "SELECT", "SELECT", "INSERT"], sql
+    assert [s.split()[0].strip('"') for s in sql] == ["EXECUTE", "PREPARE", "SELECT", "INSERT"], sql
     assert len(commands) == 1
     assert TimeEntry.objects.get().external_id == "cal-1"
 

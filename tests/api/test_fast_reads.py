@@ -35,6 +35,11 @@ from tests.factories import (
 )
 
 ODD = "Zoë’s café — 日本語 ☕ \u2028 \U0001f600"  # non-ASCII, a line separator, outside the BMP
+# Every control character (NUL is refused at input), DEL, quotes, backslashes, a slash, HTML's
+# specials, the other line separator, a BOM and NEL: each escaped (or not) as DRF's json did.
+CONTROLS = (
+    "".join(map(chr, range(1, 32))) + "\x7f \"quoted\" 'single' back\\slash /path <a>&amp; \u2029 \ufeff \x85"
+)
 # The endpoints whose answer needs Python beyond the columns (named here, so a new list
 # endpoint is on the fast path unless it is added to this set with its reason).
 OBJECT_PATH = {"delegation"}  # hours_freed_per_week: computed for the page in prepare()
@@ -189,6 +194,7 @@ def test_each_list_costs_the_queries_of_the_object_path(
         {"detail": "Not found."},
         [{}, {"ended_at": ["The entry must end after it starts."]}],
         {"a": ODD, "b": [1, 2.5, None, True, False], "c": {"d": "\u2029"}},
+        {"controls": CONTROLS, "nested": [CONTROLS, {"k": CONTROLS}], CONTROLS: "as a key"},
         {"when": datetime(2025, 3, 3, 9, 0, 0, 123456, tzinfo=UTC), "day": date(2025, 3, 3), "t": time(9, 5)},
         {"amount": Decimal("12.30"), "big": 2**70, "nested": [[[]]], "empty": ""},
         {1: "int key", None: "null key"},
@@ -256,3 +262,59 @@ def test_timestamps_read_as_rows_keep_offsets_with_seconds(api, org, founder, mo
 
 def type_of(basename: str) -> type:
     return next(viewset for _, viewset, name in list_routes() if name == basename)
+
+
+def test_text_with_controls_quotes_and_backslashes_reads_as_the_serializers(api, org, founder, monkeypatch):
+    tickets = Category.objects.get(organization=org, slug="tickets")
+    TimeEntryFactory(organization=org, user=founder, category=tickets, activity=CONTROLS, client=CONTROLS,
+                     ticket_ref=CONTROLS, notes=CONTROLS, external_id=CONTROLS)  # fmt: skip
+    InterruptionFactory(organization=org, logged_by=founder, ticket_ref=CONTROLS, client=CONTROLS,
+                        category=CONTROLS, requested_by=CONTROLS, notes=CONTROLS,
+                        external_id=CONTROLS)  # fmt: skip
+    TicketFactory(organization=org, external_id=CONTROLS, title=CONTROLS, client=CONTROLS,
+                  category=CONTROLS, team=CONTROLS)  # fmt: skip
+    for prefix, basename in (
+        ("time-entries", "time-entry"),
+        ("interruptions", "interruption"),
+        ("tickets", "ticket"),
+    ):
+        url = f"/api/v1/{prefix}/"
+        fast = api.get(url).content
+        assert fast == object_path_answer(api, monkeypatch, type_of(basename), url).content
+        assert b"\\u0001\\u0002" in fast
+        assert b"\\\"quoted\\\" 'single' back\\\\slash /path" in fast
+        assert json.loads(fast)["results"][0]["notes" if prefix != "tickets" else "title"] == CONTROLS
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["America/Chicago", "Asia/Kathmandu", "America/St_Johns", "Australia/Lord_Howe", "Pacific/Chatham",
+     "Europe/Dublin", "America/Caracas"],
+)  # fmt: skip
+def test_timestamps_across_dst_changes_and_odd_offsets_read_as_the_serializers(
+    api, org, founder, monkeypatch, zone
+):
+    """Half- and quarter-hour offsets, a half-hour DST (Lord Howe), a negative DST (Dublin's
+    winter time), an offset changed twice in a decade (Caracas), either side of DST changes,
+    and the ends of the years the API takes."""
+    org.timezone = zone
+    org.save()
+    tickets = Category.objects.get(organization=org, slug="tickets")
+    micro = timedelta(microseconds=1)
+    moments = [
+        datetime(1900, 1, 1, 0, 0, 0, tzinfo=UTC),
+        datetime(1945, 7, 1, 12, 0, 0, 1, tzinfo=UTC),
+        datetime(2007, 12, 9, 6, 59, 59, tzinfo=UTC),
+        datetime(2016, 5, 1, 6, 30, 0, tzinfo=UTC),
+        *(datetime(2025, month, day, hour, tzinfo=UTC) + shift
+          for month, day, hour in ((3, 9, 8), (3, 30, 1), (4, 6, 2), (10, 26, 1), (11, 2, 7))
+          for shift in (-micro, timedelta(0))),
+        datetime(2999, 7, 1, 12, 0, 0, 999_999, tzinfo=UTC),
+    ]  # fmt: skip
+    for begin, end in zip(moments, [*moments[1:], moments[-1] + timedelta(hours=1)], strict=True):
+        TimeEntryFactory(organization=org, user=founder, category=tickets, started_at=begin,
+                         ended_at=min(end, begin + timedelta(hours=23)))  # fmt: skip
+    url = "/api/v1/time-entries/?page_size=1000"
+    fast = api.get(url).content
+    assert fast == object_path_answer(api, monkeypatch, type_of("time-entry"), url).content
+    assert len(json.loads(fast)["results"]) == len(moments)

@@ -16,7 +16,7 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from msp_ops.lib.weeks import NAIVE_TIME_MESSAGE, elapsed, hours_between
-from msp_ops.orgs.scoping import OrgScopedModel, OrgScopedQuerySet
+from msp_ops.orgs.scoping import OrgScopedModel, OrgScopedQuerySet, leading_organization
 
 MAX_ENTRY_DURATION = timedelta(hours=24)
 MAX_ACTIVITY_LENGTH = 500
@@ -131,6 +131,7 @@ def any_tag() -> Q:
 
 
 class TimeEntry(OrgScopedModel):
+    organization = leading_organization()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="time_entries")
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField()

@@ -15,7 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from msp_ops.lib.weeks import NAIVE_TIME_MESSAGE, elapsed
-from msp_ops.orgs.scoping import OrgScopedModel, OrgScopedQuerySet
+from msp_ops.orgs.scoping import OrgScopedModel, OrgScopedQuerySet, leading_organization
 
 UNCATEGORIZED = "Uncategorized"  # a ticket category left empty (SPEC 1)
 DRILL_DEFAULT_LENGTH = timedelta(days=3)
@@ -255,6 +255,7 @@ class FollowUp(models.TextChoices):
 class Interruption(OrgScopedModel):
     """Each time the owner is contacted directly for a decision or an action."""
 
+    organization = leading_organization()
     occurred_at = models.DateTimeField()
     channel = models.CharField(max_length=20, choices=Channel.choices)
     about_ticket = models.BooleanField(default=True)

@@ -9,7 +9,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from msp_ops.orgs.scoping import OrgScopedModel
+from msp_ops.orgs.scoping import OrgScopedModel, leading_organization
 
 UNASSIGNED = "Unassigned"  # a ticket without a team (SPEC 1)
 UNCATEGORIZED = "Uncategorized"  # a ticket without a category (SPEC 1)
@@ -27,6 +27,7 @@ class Severity(models.TextChoices):
 class Ticket(OrgScopedModel):
     """A ticket pushed by a PSA (or imported); pushes upsert on ``external_id``."""
 
+    organization = leading_organization()
     external_id = models.CharField(max_length=200)
     title = models.CharField(max_length=500)
     client = models.CharField(max_length=200, blank=True)
@@ -112,6 +113,7 @@ class KpiTargets(models.Model):
 class WeeklyKpi(OrgScopedModel):
     """One organization's figures for one week (SPEC 2), written by the rollup only (SPEC 3)."""
 
+    organization = leading_organization()
     week = models.DateField()  # the Monday
     final = models.BooleanField(default=False)  # the rollup ran after the week's end
     computed_at = models.DateTimeField()

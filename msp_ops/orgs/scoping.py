@@ -31,6 +31,14 @@ class OrgScopedModel(models.Model):
         abstract = True
 
 
+def leading_organization() -> models.ForeignKey:
+    """The ``organization`` of a model whose indexes and unique constraints all lead with it
+    (``(organization, ...)``): no index of its own, which every one of them serves already. One
+    index fewer to update on each write of the tables the API fills (entries, interruptions,
+    tickets) and the rollup rewrites."""
+    return models.ForeignKey("orgs.Organization", models.CASCADE, related_name="+", db_index=False)
+
+
 def org_object_or_404(request: HttpRequest, model: type[OrgScopedModel], **lookup: Any):
     """The object of the request's organization, else 404 (foreign pk included)."""
     return get_object_or_404(model.objects.for_org(request.org), **lookup)

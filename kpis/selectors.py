@@ -13,7 +13,7 @@ from django.db.models.functions import Lower
 
 from delegation.models import Interruption
 from kpis.formulas import hours
-from kpis.models import UNASSIGNED, KpiTargets, Severity, SlaPolicy, Ticket, Todo, WeeklyKpi
+from kpis.models import UNASSIGNED, UNCATEGORIZED, KpiTargets, Severity, SlaPolicy, Ticket, Todo, WeeklyKpi
 from msp_ops.lib import weeks
 from msp_ops.lib.pgvalues import from_micros, micros, timestamptz_array
 from msp_ops.orgs.models import Organization
@@ -151,29 +151,30 @@ def agenda_todos(org: Organization, monday: date):
 
 
 @dataclass(frozen=True)
-class InterruptionGroup:
-    """Interruptions about tickets of one window, one category (compared case-insensitively)
-    and one channel, as the database counted them."""
+class WindowInterruptions:
+    """One window's interruptions about tickets (SPEC 2.2): how many, by category and by
+    channel. Categories compare case-insensitively, each named by its smallest spelling
+    ("VPN" for "VPN" and "vpn", code point order); no category is ``Uncategorized``."""
 
-    window: int  # 0 for [bounds[0], bounds[1])
-    category_key: str  # lower-cased
-    category: str  # the smallest spelling seen ("VPN" for "VPN" and "vpn")
-    channel: str
-    count: int
+    count: int = 0
+    by_category: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, int] = field(default_factory=dict)
 
 
+# One group a window (0 for [bounds[0], bounds[1])), lower-cased category and channel: the
+# count and the smallest spelling of the category (code point order, as Python's ``min``).
 _INTERRUPTIONS_SQL = f"""
-SELECT width_bucket(occurred_at, %(bounds)s::timestamptz[]) AS k, lower(category), channel,
-       COUNT(*), MIN(category)
+SELECT width_bucket(occurred_at, %(bounds)s::timestamptz[]) - 1, lower(category), channel,
+       COUNT(*), MIN(category COLLATE "C")
 FROM {Interruption._meta.db_table}
 WHERE organization_id = %(org)s AND about_ticket AND occurred_at >= %(start)s AND occurred_at < %(end)s
 GROUP BY 1, 2, 3
 """
 
 
-def interruptions_by_window(org: Organization, bounds: list[datetime]) -> list[InterruptionGroup]:
+def interruptions_by_window(org: Organization, bounds: list[datetime]) -> list[WindowInterruptions]:
     """The organization's interruptions about tickets (SPEC 2.2) in each of the consecutive
-    windows [bounds[i], bounds[i + 1]), by category and channel, in one query."""
+    windows [bounds[i], bounds[i + 1]), one ``WindowInterruptions`` a window, in one query."""
     if connection.vendor != "postgresql":
         return _interruptions_by_window_portable(org, bounds)
     with connection.cursor() as cursor:
@@ -181,9 +182,27 @@ def interruptions_by_window(org: Organization, bounds: list[datetime]) -> list[I
             _INTERRUPTIONS_SQL,
             {"org": org.pk, "bounds": timestamptz_array(bounds), "start": bounds[0], "end": bounds[-1]},
         )
-        return [
-            InterruptionGroup(k - 1, key, name, channel, n) for k, key, channel, n, name in cursor.fetchall()
-        ]
+        return _windows(cursor.fetchall(), len(bounds) - 1)
+
+
+def _windows(groups, count: int) -> list[WindowInterruptions]:
+    """The groups ``(window, category key, channel, count, smallest name)`` summed per window:
+    over the channels for the categories, over the categories for the channels."""
+    counts, names = [0] * count, [{} for _ in range(count)]
+    by_key: list[dict[str, int]] = [{} for _ in range(count)]
+    by_channel: list[dict[str, int]] = [{} for _ in range(count)]
+    for n, key, channel, number, name in groups:
+        counts[n] += number
+        # One name per category whatever the order of the groups, so two rollups write the same row.
+        names[n][key] = min(names[n].get(key, name), name)
+        by_key[n][key] = by_key[n].get(key, 0) + number
+        by_channel[n][channel] = by_channel[n].get(channel, 0) + number
+    return [
+        WindowInterruptions(
+            counts[n], {names[n][key] or UNCATEGORIZED: c for key, c in by_key[n].items()}, by_channel[n]
+        )
+        for n in range(count)
+    ]
 
 
 @dataclass(frozen=True)
@@ -248,20 +267,21 @@ def aged_at_moments(org: Organization, moments: list[datetime], policy: SlaPolic
 # backlog takes a query per moment); the tests hold them equal to the PostgreSQL ones above.
 
 
-def _interruptions_by_window_portable(org: Organization, bounds: list[datetime]) -> list[InterruptionGroup]:
+def _interruptions_by_window_portable(org: Organization, bounds: list[datetime]) -> list[WindowInterruptions]:
     window = Case(
         *[When(occurred_at__lt=end, then=Value(number)) for number, end in enumerate(bounds[1:])],
         output_field=IntegerField(),
     )
-    rows = (
+    groups = (
         Interruption.objects.for_org(org)
         .filter(about_ticket=True, occurred_at__gte=bounds[0], occurred_at__lt=bounds[-1])
         .annotate(window=window, key=Lower("category"))
         .values("window", "key", "channel")
         .annotate(count=Count("pk"), name=Min("category"))
         .order_by()
+        .values_list("window", "key", "channel", "count", "name")
     )
-    return [InterruptionGroup(r["window"], r["key"], r["name"], r["channel"], r["count"]) for r in rows]
+    return _windows(groups, len(bounds) - 1)
 
 
 def _aged_at_moments_portable(

@@ -150,17 +150,7 @@ def weeks_figures(org: Organization, mondays: Sequence[date], *, now: datetime) 
     index = {monday: n for n, monday in enumerate(span)}
 
     hours = founder_hours_by_week(org, bounds)
-    counts = [0] * len(span)
-    by_category: list[dict[str, int]] = [{} for _ in span]
-    names: list[dict[str, str]] = [{} for _ in span]
-    by_channel: list[dict[str, int]] = [{} for _ in span]
-    for group in interruptions_by_window(org, bounds):
-        n = group.window
-        counts[n] += group.count
-        # One name per category whatever the order of the groups, so two rollups write the same row.
-        names[n][group.category_key] = min(names[n].get(group.category_key, group.category), group.category)
-        by_category[n][group.category_key] = by_category[n].get(group.category_key, 0) + group.count
-        by_channel[n][group.channel] = by_channel[n].get(group.channel, 0) + group.count
+    interruptions = interruptions_by_window(org, bounds)
 
     moments = [backlog_moment(org, monday, now) for monday in mondays]
     aged: list[list[formulas.CategoryAge]] = [[] for _ in mondays]
@@ -182,11 +172,9 @@ def weeks_figures(org: Organization, mondays: Sequence[date], *, now: datetime) 
             logged=week["logged"],
             by_tag={tag: week[f"tag_{tag}"] for tag in TAG_FIELDS},
             previous_delegated=[hours[n - back]["delegated"] for back in range(HISTORY_WEEKS, 0, -1)],
-            interruptions=[counts[n - back] for back in range(HISTORY_WEEKS)],
-            interruptions_by_category=_most_first(
-                {names[n][key] or UNCATEGORIZED: count for key, count in by_category[n].items()}
-            ),
-            interruptions_by_channel=_most_first(by_channel[n]),
+            interruptions=[interruptions[n - back].count for back in range(HISTORY_WEEKS)],
+            interruptions_by_category=_most_first(interruptions[n].by_category),
+            interruptions_by_channel=_most_first(interruptions[n].by_channel),
             aged_by_team=dict(sorted(by_team.items(), key=lambda kv: (kv[0] == UNASSIGNED, kv[0].lower()))),
             category_ages=_merge_categories(aged[position]),
         )

@@ -89,9 +89,10 @@ def test_the_portable_reads_equal_the_postgresql_ones(zone):
     def by_key(groups):
         return sorted(groups, key=lambda g: tuple(str(v) for v in vars(g).values()))
 
-    groups = interruptions_by_window(org, bounds)
-    assert by_key(groups) == by_key(_interruptions_by_window_portable(org, bounds))
-    assert len({g.window for g in groups}) > 5
+    windows = interruptions_by_window(org, bounds)
+    assert windows == _interruptions_by_window_portable(org, bounds)
+    assert sum(1 for window in windows if window.count) > 5
+    assert any("VPN" in window.by_category for window in windows)  # "VPN" and "vpn": the smaller name
 
     aged = aged_at_moments(org, moments, sla_policy(org))
     assert by_key(aged) == by_key(_aged_at_moments_portable(org, moments, sla_policy(org)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.db import connection
@@ -16,6 +17,7 @@ from kpis.formulas import hours
 from kpis.models import UNASSIGNED, UNCATEGORIZED, KpiTargets, Severity, SlaPolicy, Ticket, Todo, WeeklyKpi
 from msp_ops.lib import weeks
 from msp_ops.lib.pgvalues import from_micros, micros, timestamptz_array
+from msp_ops.lib.rawrows import RowReader
 from msp_ops.orgs.models import Organization
 
 STANDUP_HORIZON = timedelta(hours=24)
@@ -28,6 +30,31 @@ def sla_policy(org: Organization) -> SlaPolicy:
 
 def kpi_targets(org: Organization) -> KpiTargets:
     return KpiTargets.objects.filter(organization=org).first() or KpiTargets(organization=org)
+
+
+def rollup_settings(org: Organization) -> tuple[SlaPolicy, KpiTargets]:
+    """``sla_policy(org)`` and ``kpi_targets(org)`` in one query (the rollup reads both for every
+    organization; ``msp_ops.lib.rawrows``)."""
+    sql, policy_reader, targets_reader = _settings_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [org.pk, org.pk])
+        row = cursor.fetchone()
+    policy = policy_reader.read(row) if row[0] is not None else SlaPolicy(organization=org)
+    split = len(policy_reader.fields)
+    targets = targets_reader.read(row, split) if row[split] is not None else KpiTargets(organization=org)
+    return policy, targets
+
+
+@cache
+def _settings_statement() -> tuple[str, RowReader, RowReader]:
+    policy, targets = RowReader(SlaPolicy), RowReader(KpiTargets)
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {policy.columns('p')}, {targets.columns('t')} FROM (SELECT 1) AS one"
+        f" LEFT JOIN {quote(SlaPolicy._meta.db_table)} p ON p.organization_id = %s"
+        f" LEFT JOIN {quote(KpiTargets._meta.db_table)} t ON t.organization_id = %s"
+    )
+    return sql, policy, targets
 
 
 def open_tickets(org: Organization, at: datetime):

@@ -33,7 +33,7 @@ from kpis.models import (
     Todo,
     WeeklyKpi,
 )
-from kpis.selectors import aged_at_moments, interruptions_by_window, kpi_targets, sla_policy
+from kpis.selectors import aged_at_moments, interruptions_by_window, rollup_settings, sla_policy
 from msp_ops.lib import prepared, weeks
 from msp_ops.lib.prepared import Prepared
 from msp_ops.orgs.batches import Batch, Saved, check_members, save_batch
@@ -133,7 +133,9 @@ def backlog_moment(org: Organization, monday: date, now: datetime) -> datetime:
     return min(weeks.week_bounds(monday, org.tz)[1], now)
 
 
-def weeks_figures(org: Organization, mondays: Sequence[date], *, now: datetime) -> dict[date, WeekFigures]:
+def weeks_figures(
+    org: Organization, mondays: Sequence[date], *, now: datetime, policy: SlaPolicy | None = None
+) -> dict[date, WeekFigures]:
     """The raw figures of SPEC 2 for each week given (ascending), summed in the database: one
     query for the hours, one for the interruptions and one for the aged backlog, whatever the
     number of weeks (each reads its rows once, grouped by local week).
@@ -154,7 +156,7 @@ def weeks_figures(org: Organization, mondays: Sequence[date], *, now: datetime) 
 
     moments = [backlog_moment(org, monday, now) for monday in mondays]
     aged: list[list[formulas.CategoryAge]] = [[] for _ in mondays]
-    for group in aged_at_moments(org, moments, sla_policy(org)):
+    for group in aged_at_moments(org, moments, policy or sla_policy(org)):
         team = group.team or UNASSIGNED
         category = group.category or UNCATEGORIZED
         aged[group.moment].append(formulas.CategoryAge(team, category, group.aged, group.oldest_opened_at))
@@ -261,8 +263,8 @@ def roll_up_weeks(
     mondays = sorted(set(mondays or weeks_to_refresh(org, now)))
     if run is not None:
         RollupRun.objects.filter(pk=run.pk).update(weeks_total=len(mondays))
-    figures = weeks_figures(org, mondays, now=now)
-    targets = kpi_targets(org)
+    policy, targets = rollup_settings(org)
+    figures = weeks_figures(org, mondays, now=now, policy=policy)
     write_weeks(org, {monday: week_values(org, monday, figures[monday], targets, now) for monday in mondays})
     if run is not None:
         RollupRun.objects.filter(pk=run.pk).update(weeks_done=len(mondays), finished_at=timezone.now())

@@ -20,8 +20,8 @@ from django.forms.models import model_to_dict
 
 from audits.models import TAG_FIELDS, Handling
 from kpis import services
-from kpis.models import Ticket, WeeklyKpi
-from kpis.selectors import kpi_targets
+from kpis.models import KpiTargets, SlaPolicy, Ticket, WeeklyKpi
+from kpis.selectors import kpi_targets, rollup_settings, sla_policy
 from kpis.services import roll_up_org, roll_up_week, roll_up_weeks, update_settings, weeks_to_refresh
 from msp_ops.orgs.models import Membership, Role
 from tests.factories import InterruptionFactory, MembershipFactory, OrganizationFactory, TimeEntryFactory
@@ -348,14 +348,29 @@ def test_the_rollup_of_a_week_takes_as_many_queries_whatever_the_data(
         aged_ticket(org, n, team=f"Team {n % 7}", category=f"Category {n % 11}")
     roll_up_week(org=org, monday=WEEK, now=LATER)  # the row exists: the counted run updates it
 
-    # Hours, interruptions by category and channel, the SLA policy, aged tickets by team and
-    # category, the KPI targets, the row's upsert (one statement string) and reading it back.
-    with django_assert_num_queries(7):
+    # The SLA policy with the KPI targets, hours, interruptions by category and channel, aged
+    # tickets by team and category, the row's upsert (one statement string) and reading it back.
+    with django_assert_num_queries(6):
         row = roll_up_week(org=org, monday=WEEK, now=LATER)
 
     assert row.owner_interruptions == rows
     assert row.aged_backlog == rows
     assert row.logged_hours == (Decimal(rows) * 25 / 60).quantize(Decimal("0.01"))
+
+
+def test_the_rollup_reads_the_settings_saved_or_else_spec_defaults(org):
+    update_settings(row=sla_policy(org), values={"p3": Decimal("48")})
+    update_settings(row=kpi_targets(org), values={"aged_backlog_team_max": 5})
+    bare = OrganizationFactory()
+    SlaPolicy.objects.filter(organization=bare).delete()
+    KpiTargets.objects.filter(organization=bare).delete()
+
+    policy, targets = rollup_settings(org)
+    assert (policy.pk, policy.p3, targets.pk, targets.aged_backlog_team_max) == (
+        sla_policy(org).pk, Decimal("48.00"), kpi_targets(org).pk, 5,
+    )  # fmt: skip
+    policy, targets = rollup_settings(bare)
+    assert (policy.pk, policy.p3, targets.pk, targets.aged_backlog_team_max) == (None, Decimal("24"), None, 3)
 
 
 @pytest.mark.parametrize("count", [2, 52])
@@ -370,8 +385,8 @@ def test_the_rollup_of_many_weeks_takes_as_many_queries_as_one(
 
     roll_up_weeks(org=OrganizationFactory(), mondays=[WEEK])  # prepares the upsert (once per connection)
 
-    # The same 5 reads and 1 write as for one week (without reading the rows back).
-    with django_assert_num_queries(6):
+    # The same 4 reads and 1 write as for one week (without reading the rows back).
+    with django_assert_num_queries(5):
         assert roll_up_weeks(org=org, mondays=mondays, now=LATER) == count
 
     rows = list(WeeklyKpi.objects.for_org(org).order_by("week"))

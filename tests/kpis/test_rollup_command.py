@@ -98,10 +98,10 @@ def test_argument_errors_change_nothing(orgs, args, message):
 def fail_for(monkeypatch, slug: str) -> None:
     real = services.weeks_figures
 
-    def weeks_figures(org, mondays, *, now):
+    def weeks_figures(org, mondays, *, now, **settings):
         if org.slug == slug:
             raise RuntimeError("canceling statement due to statement timeout")
-        return real(org, mondays, now=now)
+        return real(org, mondays, now=now, **settings)
 
     monkeypatch.setattr(services, "weeks_figures", weeks_figures)
 

@@ -67,11 +67,11 @@ def fail_for(monkeypatch, slug: str) -> list[str]:
     attempts: list[str] = []
     real = services.weeks_figures
 
-    def weeks_figures(org, mondays, *, now):
+    def weeks_figures(org, mondays, *, now, **settings):
         if org.slug == slug:
             attempts.append(org.slug)
             raise RuntimeError("canceling statement due to statement timeout")
-        return real(org, mondays, now=now)
+        return real(org, mondays, now=now, **settings)
 
     monkeypatch.setattr(services, "weeks_figures", weeks_figures)
     return attempts

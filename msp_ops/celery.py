@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "msp_ops.settings")
 
@@ -17,3 +18,12 @@ def add_app_schedules(sender: Celery, **kwargs) -> None:
     from msp_ops import plugins
 
     sender.conf.beat_schedule = {**sender.conf.beat_schedule, **plugins.beat_schedule()}
+
+
+@worker_process_init.connect
+def freeze_worker_heap(**kwargs) -> None:
+    """Each worker process, once started with Django and the tasks loaded, keeps them out of the
+    garbage collector's passes, as the web workers do (``msp_ops.lib.heap``)."""
+    from msp_ops.lib.heap import freeze_startup_heap
+
+    freeze_startup_heap()

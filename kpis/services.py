@@ -336,7 +336,7 @@ def write_weeks(org: Organization, rows: dict[date, dict[str, Any]]) -> None:
         return
     alone = not connection.in_atomic_block
     begin, end = ("BEGIN; SET LOCAL synchronous_commit = off; ", " COMMIT;") if alone else ("", "")
-    upsert = f"EXECUTE {_UPSERT.name}(%s)" if prepared.enabled() else _UPSERT_SQL
+    upsert = _UPSERT.call if prepared.enabled() else _UPSERT_SQL
     text = " ".join(
         begin + upsert.replace("%s", _literal(_row_json(org, monday, values)), 1) + ";" + end
         for monday, values in rows.items()

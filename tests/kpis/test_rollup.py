@@ -422,7 +422,9 @@ def test_two_rollups_of_a_new_week_at_once_store_one_row(org, founder, monkeypat
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_week_is_written_in_a_transaction_of_its_own(org, founder, monkeypatch):
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared upsert", "DB_PREPARED_STATEMENTS=false"])
+def test_each_week_is_written_in_a_transaction_of_its_own(prepared, org, founder, monkeypatch, settings):
+    settings.PREPARED_STATEMENTS = prepared
     mondays = [WEEK - timedelta(weeks=1), WEEK, NEXT]
     for monday in mondays:
         start = datetime.combine(monday, time(9), tzinfo=CHI)

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
 
+from delegation import selectors
 from delegation.models import BlockKind, Channel, Drill, FollowUp, Interruption, Runbook, TimeBlock
 from delegation.selectors import flags_at, with_flags
 from delegation.services import record_interruption, save_interruptions, set_follow_up
@@ -354,3 +356,57 @@ def test_with_flags_flags_a_page_of_interruptions_in_one_query(org, founder, dja
         near.pk,
         None,
     ]
+
+
+def test_the_flags_compiled_once_read_as_the_rule_in_every_zone_and_query(
+    org, founder, other_org, stranger, manager
+):
+    """``with_flags`` puts SQL compiled once per zone (``_CompiledFlag``) where the rule's own
+    annotations (``_flag_annotations``) were: the same flags for each organization, in a filter,
+    an aggregate and a queryset used inside another query."""
+    other_org.timezone = "Asia/Kolkata"  # +05:30
+    other_org.save()
+    for owner, where in ((founder, org), (stranger, other_org)):
+        block(where, owner, MONDAY, time(9), time(12))
+        block(where, owner, TUESDAY, time(13), time(14))
+        Drill.objects.create(
+            organization=where, starts_at=at(date(2026, 3, 2), 11), ends_at=at(date(2026, 3, 3), 9)
+        )
+    block(org, manager, MONDAY, time(12), time(13))  # no founder's: no window
+    for where, logger in ((org, founder), (other_org, stranger)):
+        local = [
+            weeks.local_moment(date(2026, 3, day), time(hour, minute), where.tz)
+            for day in (2, 3)
+            for hour in (3, 9, 11, 12, 13)
+            for minute in (0, 30)
+        ]
+        Interruption.objects.bulk_create(
+            [ping(logger, None, organization=where, occurred_at=moment) for moment in local]
+        )
+    compiled_before = selectors._compiled_flags.cache_info().misses
+
+    def rows(queryset):
+        return sorted(queryset.values_list("pk", "flag_out_of_window", "flag_drill"))
+
+    for where in (org, other_org):
+        scope = Interruption.objects.for_org(where)
+        rule = scope.annotate(**selectors._flag_annotations(where, F("occurred_at")))
+        assert rows(with_flags(scope, where)) == rows(rule)
+        assert {flag for _, flag, _ in rows(rule)} == {True, False}
+        assert rows(with_flags(scope, where).filter(flag_out_of_window=True)) == rows(
+            rule.filter(flag_out_of_window=True)
+        )
+        counted = Count("pk", filter=Q(flag_out_of_window=True))
+        assert with_flags(scope, where).aggregate(n=counted) == rule.aggregate(n=counted)
+        inside = Interruption.objects.filter(
+            pk__in=with_flags(scope, where)
+            .filter(flag_out_of_window=False, flag_drill__isnull=False)
+            .values("pk")
+        )
+        expected = rule.filter(flag_out_of_window=False, flag_drill__isnull=False).values_list(
+            "pk", flat=True
+        )
+        assert sorted(inside.values_list("pk", flat=True)) == sorted(expected) != []
+    # Chicago and Kolkata, in queries and in another query's subquery: compiled once each, not per query.
+    with_flags(Interruption.objects.for_org(org), org).count()
+    assert selectors._compiled_flags.cache_info().misses - compiled_before <= 4

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from itertools import pairwise
@@ -32,7 +32,7 @@ from audits.models import (
 from msp_ops.lib.pgvalues import micros, timestamptz_array
 from msp_ops.lib.prepared import Prepared
 from msp_ops.lib.rawrows import RowReader
-from msp_ops.lib.weeks import day_bounds, days, range_bounds, to_hours
+from msp_ops.lib.weeks import day_bounds, days, micros_to_hours, range_bounds, to_hours
 from msp_ops.orgs.models import Membership, Organization, Role
 
 MAX_CANDIDATES = 5
@@ -366,10 +366,7 @@ def founder_hours_by_week(org, bounds: list[datetime]) -> list[dict[str, Decimal
                     totals[k - 1][name] += head
                 if k < windows and tail:
                     totals[k][name] += tail
-    return [
-        {name: to_hours(timedelta(microseconds=value)) for name, value in window.items()}
-        for window in totals[:windows]
-    ]
+    return [{name: micros_to_hours(value) for name, value in window.items()} for window in totals[:windows]]
 
 
 _WEEK_CONDITIONS: dict[str, Q | None] = {

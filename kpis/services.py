@@ -117,6 +117,7 @@ class WeekFigures:
     interruptions_by_channel: dict[str, int]  # most first
     aged_by_team: dict[str, int]
     category_ages: list[formulas.CategoryAge]
+    end: datetime  # when the week ends (UTC)
 
 
 HISTORY_WEEKS = 4  # the delegated-hours regime and the 4-week average look this far back
@@ -154,7 +155,8 @@ def weeks_figures(
     hours = founder_hours_by_week(org, bounds)
     interruptions = interruptions_by_window(org, bounds)
 
-    moments = [backlog_moment(org, monday, now) for monday in mondays]
+    ends = [bounds[index[monday] + 1] for monday in mondays]
+    moments = [min(end, now) for end in ends]  # backlog_moment of each week
     aged: list[list[formulas.CategoryAge]] = [[] for _ in mondays]
     for group in aged_at_moments(org, moments, policy or sla_policy(org)):
         team = group.team or UNASSIGNED
@@ -179,6 +181,7 @@ def weeks_figures(
             interruptions_by_channel=_most_first(interruptions[n].by_channel),
             aged_by_team=dict(sorted(by_team.items(), key=lambda kv: (kv[0] == UNASSIGNED, kv[0].lower()))),
             category_ages=_merge_categories(aged[position]),
+            end=ends[position],
         )
     return figures
 
@@ -210,7 +213,7 @@ def week_values(
     average = formulas.four_week_average(figures.interruptions)
     teams = formulas.level10_teams(figures.aged_by_team)
     return {
-        "final": weeks.week_bounds(monday, org.tz)[1] <= now,
+        "final": figures.end <= now,
         "computed_at": now,
         "delegated_hours": figures.delegated,
         "personal_hours": figures.personal,

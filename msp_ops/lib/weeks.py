@@ -118,8 +118,14 @@ def to_hours(duration: timedelta | None) -> Decimal:
     """
     if not duration:
         return Decimal("0.00")
-    micro = duration // timedelta(microseconds=1)
-    return (Decimal(micro) / MICROSECONDS_PER_HOUR).quantize(TWO_PLACES, ROUND_HALF_UP)
+    return micros_to_hours(duration // timedelta(microseconds=1))
+
+
+def micros_to_hours(micros: int) -> Decimal:
+    """``to_hours`` of a duration given in whole microseconds (as the database sums them)."""
+    if not micros:
+        return Decimal("0.00")
+    return (Decimal(micros) / MICROSECONDS_PER_HOUR).quantize(TWO_PLACES, ROUND_HALF_UP)
 
 
 def hours_between(start: datetime, end: datetime) -> Decimal:

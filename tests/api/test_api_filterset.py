@@ -11,7 +11,7 @@ from audits.filters import TimeEntryFilter
 from audits.models import TimeEntry
 from delegation.filters import InterruptionFilter
 from kpis.filters import TicketFilter
-from msp_ops.api.filters import api_filterset
+from msp_ops.api.filters import StrictFilterBackend, api_filterset
 
 CASES = [
     (TimeEntryFilter, "user=fran&tag=repetitive&category=tickets"),
@@ -63,3 +63,25 @@ def test_each_request_has_its_own_filters_and_form():
     assert "tag" not in one.errors
     # A method filter runs against its own request's form (filter_tag, filter_user).
     assert "tag_repetitive" in str(one.qs.query)
+
+
+@pytest.mark.parametrize("filterset_class", [TimeEntryFilter, InterruptionFilter, TicketFilter])
+def test_a_filterset_given_no_filter_returns_its_queryset_unfiltered(filterset_class):
+    """What ``StrictFilterBackend`` relies on to build no FilterSet for a request that names no
+    filter: a FilterSet given no filter's value filters nothing."""
+    queryset = filterset_class._meta.model.objects.all()
+    filtered = api_filterset(filterset_class)(QueryDict("page_size=1&cursor=x"), queryset).qs
+    assert str(filtered.query) == str(queryset.query)
+
+
+@pytest.mark.parametrize(
+    ("query", "built"),
+    [("", False), ("?page_size=2", False), ("?channel=call", True), ("?channel=", True), ("?week=x", True)],
+)
+def test_a_list_builds_a_filterset_only_when_a_parameter_names_a_filter(api, monkeypatch, query, built):
+    made = []
+    original = StrictFilterBackend.get_filterset
+    monkeypatch.setattr(StrictFilterBackend, "get_filterset", lambda *args: made.append(1) or original(*args))
+    response = api.get(f"/api/v1/interruptions/{query}")
+    assert bool(made) is built
+    assert response.status_code == (400 if query in ("?channel=", "?week=x") else 200)

@@ -90,10 +90,11 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request org
             return self.model.objects.none()
         queryset = super().get_queryset()
-        if self.select_related:
-            queryset = queryset.select_related(*self.select_related)
-        if self.only:
-            queryset = queryset.only(*self.only)
+        if not getattr(self, "reads_rows", False):  # a list read as rows selects its own columns
+            if self.select_related:
+                queryset = queryset.select_related(*self.select_related)
+            if self.only:
+                queryset = queryset.only(*self.only)
         if access(self.request, self, write=False) is Access.OWN:
             queryset = queryset.filter(**{self.owner_field: self.request.user})
         return queryset
@@ -163,8 +164,10 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     # --- actions ----------------------------------------------------------------------
 
     def list(self, request, *args, **kwargs) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
         plan = ReadPlan.for_viewset(type(self)) if self.paginator is not None else None
+        # Rows (values_list) ignore select_related and only(): the queryset is built without them.
+        self.reads_rows = plan is not None
+        queryset = self.filter_queryset(self.get_queryset())
         if plan is not None:  # rows, not objects (msp_ops.api.fastread)
             rows = self.paginator.paginate_queryset(
                 queryset, request, view=self, fetch=plan.fetch, position=plan.position

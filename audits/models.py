@@ -170,7 +170,14 @@ class TimeEntry(OrgScopedModel):
             # (migration 0002), so it holds under concurrent requests.
         ]
         indexes = [
-            models.Index(fields=["organization", "user", "started_at"]),
+            # A member's entries in time order; with the columns the weekly founder hours sum
+            # (audits.selectors.founder_hours_by_week), which PostgreSQL then reads from the index
+            # alone: about 30 pages for a founder's year, not the 340 of the table they lie on.
+            models.Index(
+                fields=["organization", "user", "started_at"],
+                include=["ended_at", "handling", *TAG_FIELDS.values()],
+                name="entry_member_started",
+            ),
             models.Index(fields=["organization", "started_at"]),
         ]
 

@@ -25,7 +25,6 @@ from audits.selectors import founder_hours_by_week
 from kpis import formulas
 from kpis.models import (
     UNASSIGNED,
-    UNCATEGORIZED,
     KpiTargets,
     RollupRun,
     SlaPolicy,
@@ -157,11 +156,7 @@ def weeks_figures(
 
     ends = [bounds[index[monday] + 1] for monday in mondays]
     moments = [min(end, now) for end in ends]  # backlog_moment of each week
-    aged: list[list[formulas.CategoryAge]] = [[] for _ in mondays]
-    for group in aged_at_moments(org, moments, policy or sla_policy(org)):
-        team = group.team or UNASSIGNED
-        category = group.category or UNCATEGORIZED
-        aged[group.moment].append(formulas.CategoryAge(team, category, group.aged, group.oldest_opened_at))
+    aged = aged_at_moments(org, moments, policy or sla_policy(org))
 
     figures = {}
     for position, monday in enumerate(mondays):
@@ -180,7 +175,7 @@ def weeks_figures(
             interruptions_by_category=_most_first(interruptions[n].by_category),
             interruptions_by_channel=_most_first(interruptions[n].by_channel),
             aged_by_team=dict(sorted(by_team.items(), key=lambda kv: (kv[0] == UNASSIGNED, kv[0].lower()))),
-            category_ages=_merge_categories(aged[position]),
+            category_ages=aged[position],
             end=ends[position],
         )
     return figures
@@ -188,22 +183,6 @@ def weeks_figures(
 
 def _most_first(counts: dict[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower())))
-
-
-def _merge_categories(ages: list[formulas.CategoryAge]) -> list[formulas.CategoryAge]:
-    """Ticket categories compare case-insensitively (SPEC 1): "VPN" and "vpn" are one."""
-    merged: dict[tuple[str, str], formulas.CategoryAge] = {}
-    for row in ages:
-        key = (row.team, row.category.lower())
-        if key in merged:
-            seen = merged[key]
-            merged[key] = formulas.CategoryAge(
-                row.team, min(seen.category, row.category), seen.aged + row.aged,
-                min(seen.oldest_opened_at, row.oldest_opened_at),
-            )  # fmt: skip
-        else:
-            merged[key] = row
-    return list(merged.values())
 
 
 def week_values(

@@ -95,5 +95,11 @@ def test_the_portable_reads_equal_the_postgresql_ones(zone):
     assert any("VPN" in window.by_category for window in windows)  # "VPN" and "vpn": the smaller name
 
     aged = aged_at_moments(org, moments, sla_policy(org))
-    assert by_key(aged) == by_key(_aged_at_moments_portable(org, moments, sla_policy(org)))
-    assert len({g.moment for g in aged}) > 5
+    assert [by_key(ages) for ages in aged] == [
+        by_key(ages) for ages in _aged_at_moments_portable(org, moments, sla_policy(org))
+    ]
+    assert sum(1 for ages in aged if ages) > 5
+    assert {age.team for ages in aged for age in ages} == {"Tier 1", "Tier 2", "Unassigned"}
+    assert {age.category.lower() for ages in aged for age in ages} == {"vpn", "backup", "uncategorized"}
+    for ages in aged:  # "VPN" and "vpn" one category of a team
+        assert len({(age.team, age.category.lower()) for age in ages}) == len(ages)

@@ -170,6 +170,7 @@ RULES_NO_SCHEMA_STATES = [
     r"Invalid cursor: use the `next` or `previous` URL as given\.",
     r"Give a (time|date) between the years 1900 and 2999\.",
     r"(The|A) \w+ must end after it starts\.",
+    r"A ticket cannot be closed before it was opened\.",
     r"An entry lasts at most 24 hours\.",
     r"Overlaps (\w+ #\d+|item \d+ of this batch)\b.*",
     r".* already has an audit starting \d{4}-\d{2}-\d{2}\.",

@@ -324,16 +324,17 @@ def write_weeks(org: Organization, rows: dict[date, dict[str, Any]]) -> None:
         for monday, values in rows.items()
     )
 
-    def rollback() -> None:
-        if alone and connection.connection.info.transaction_status != TransactionStatus.IDLE:
-            cursor.execute("ROLLBACK")  # the failed week's transaction
-
     with connection.cursor() as cursor:
-        if prepared.enabled():
-            _UPSERT.run(cursor, text, retry=alone, recover=rollback)
-            return
+
+        def rollback() -> None:
+            if alone and connection.connection.info.transaction_status != TransactionStatus.IDLE:
+                cursor.execute("ROLLBACK")  # the failed week's transaction
+
         try:
-            cursor.execute(text)
+            if prepared.enabled():
+                _UPSERT.run(cursor, text, retry=alone, recover=rollback)
+            else:
+                cursor.execute(text)
         except Exception:
             rollback()
             raise

@@ -39,6 +39,7 @@ from msp_ops.api.serializers import (
     members_by_username,
     resolve_member,
 )
+from msp_ops.lib.weeks import micros_to_hours_float
 from msp_ops.orgs.batches import unsaved_object
 
 TAG_NAMES = ", ".join(TAG_FIELDS)
@@ -51,15 +52,11 @@ _TAG_LISTS = {
     for flags in itertools.product((False, True), repeat=len(TAG_FIELDS))
 }
 _MICROSECOND = timedelta(microseconds=1)  # made once: building it took a third of a row's hours
-_HOUR = timedelta(hours=1) // _MICROSECOND
 
 
 def _duration_hours(started_at, ended_at) -> float:
-    """``float(hours_between(started_at, ended_at))`` in integers: the hundredths rounded half
-    up (an entry ends after it starts), then the division, rounded to the nearest float as
-    ``float(Decimal)`` rounds."""
-    micro = (ended_at - started_at) // _MICROSECOND
-    return (micro * 200 + _HOUR) // (2 * _HOUR) / 100
+    """``float(hours_between(started_at, ended_at))`` (an entry ends after it starts)."""
+    return micros_to_hours_float((ended_at - started_at) // _MICROSECOND)
 
 
 class TagListField(serializers.ListField):

@@ -70,7 +70,7 @@ class Prepared:
         with ``PREPARE`` in front, in the same round trip (the cursor is then moved past its
         result). If the session has forgotten the statement, prepares it again and runs ``text``
         once more: when ``retry`` (default: outside a transaction), after ``recover()`` (e.g.
-        rolling back a transaction ``text`` left open), which is called on any error."""
+        rolling back a transaction ``text`` left open). Any other error is the caller's."""
         names = _prepared.setdefault(connection.connection, set())
         for attempt in (1, 2):
             fresh = self.name not in names
@@ -80,13 +80,13 @@ class Prepared:
                 sent = f"{self._prepare(escape=params is not None)}; {text}" if fresh else text
                 cursor.execute(sent, params)
             except Exception as error:
-                if recover is not None:
-                    recover()
                 if not isinstance(error.__cause__, InvalidSqlStatementName):  # Django wraps it
                     raise
                 names.discard(self.name)
                 if attempt == 2 or not (retry if retry is not None else not connection.in_atomic_block):
                     raise
+                if recover is not None:
+                    recover()
                 continue
             if fresh:
                 cursor.nextset()

@@ -13,6 +13,8 @@ from msp_ops.lib.weeks import (
     elapsed,
     hours_between,
     local_date,
+    micros_to_hours,
+    micros_to_hours_float,
     parse_week,
     range_bounds,
     to_hours,
@@ -136,3 +138,22 @@ def test_parse_week_accepts_a_monday():
 def test_to_hours_rounds_half_up_to_two_places(duration, expected):
     assert to_hours(duration) == Decimal(expected)
     assert str(to_hours(duration)) == expected
+
+
+@pytest.mark.parametrize(
+    "micros",
+    [
+        0,
+        1,
+        17_999_999,
+        18_000_000,
+        36_000_000,
+        54_000_000,
+        3_600_000_000,
+        4_517_999_999,
+        4_518_000_000,
+        86_400_000_000,
+    ],
+)
+def test_hours_as_a_float_are_the_decimal_hours_as_a_float(micros):
+    assert micros_to_hours_float(micros) == float(micros_to_hours(micros))

@@ -43,15 +43,17 @@ def test_a_refused_batch_keeps_plain_messages_as_they_are():
     assert error.item_errors[1]["activity"][0].worded(str, "this file") == "Use {braces} freely."
 
 
+AN_HOUR = {
+    "started_at": datetime(2025, 3, 3, 15, tzinfo=UTC),
+    "ended_at": datetime(2025, 3, 3, 16, tzinfo=UTC),
+}
+
+
 def test_an_unsaved_object_is_what_the_models_keyword_constructor_builds(org, founder):
     category = Category.objects.for_org(org).get(slug="tickets")
-    times = {
-        "started_at": datetime(2025, 3, 3, 15, tzinfo=UTC),
-        "ended_at": datetime(2025, 3, 3, 16, tzinfo=UTC),
-    }
     built = unsaved_object(
         TimeEntry,
-        {**times, "activity": "Backup check", "source": Source.API, "tag_repetitive": True},
+        {**AN_HOUR, "activity": "Backup check", "source": Source.API, "tag_repetitive": True},
         {"organization": org, "user": founder, "category": category},
     )
     expected = TimeEntry(
@@ -61,7 +63,7 @@ def test_an_unsaved_object_is_what_the_models_keyword_constructor_builds(org, fo
         activity="Backup check",
         source=Source.API,
         tag_repetitive=True,
-        **times,
+        **AN_HOUR,
     )
 
     fields = TimeEntry._meta.concrete_fields
@@ -75,14 +77,10 @@ def test_an_unsaved_object_is_what_the_models_keyword_constructor_builds(org, fo
 
 def test_fields_skipped_by_full_clean_are_still_checked_when_their_value_is_not_plain(org, founder):
     category = Category.objects.for_org(org).get(slug="tickets")
-    times = {
-        "started_at": datetime(2025, 3, 3, 15, tzinfo=UTC),
-        "ended_at": datetime(2025, 3, 3, 16, tzinfo=UTC),
-    }
     plain = TimeEntry(
-        organization=org, user=founder, category=category, activity="a", tag_repetitive=True, **times
+        organization=org, user=founder, category=category, activity="a", tag_repetitive=True, **AN_HOUR
     )
-    odd = TimeEntry(organization=org, user=founder, category=category, activity="a", **times)
+    odd = TimeEntry(organization=org, user=founder, category=category, activity="a", **AN_HOUR)
     odd.tag_repetitive, odd.urgent = "maybe", 2
 
     errors = _own_errors(org, [plain, odd], ["user", "category"])

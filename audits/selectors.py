@@ -29,6 +29,7 @@ from audits.models import (
     any_tag,
     duration_inside,
 )
+from msp_ops.lib import prepared
 from msp_ops.lib.pgvalues import micros, timestamptz_array
 from msp_ops.lib.prepared import Prepared
 from msp_ops.lib.rawrows import RowReader
@@ -65,6 +66,55 @@ def _categories_statement() -> tuple[str, RowReader]:
 
 
 _CATEGORIES_LOOKUP = Prepared("msp_categories", lambda: _categories_statement()[0], ["bigint", "text[]"])
+
+
+# Each organization's categories as this process last read them: (the organization's
+# created_at, its categories_version then, the categories by slug). At most this many kept.
+_KEPT: dict[int, tuple[datetime, int, dict[str, Category]]] = {}
+KEPT_ORGANIZATIONS = 1000
+
+
+def current_categories(org: Organization, slugs: Collection[str]) -> dict[str, Category]:
+    """``categories_by_slug`` for an ``org`` read in this request (the API's token lookup reads
+    it on every request), without a query while its categories are the ones this process read
+    last time: on PostgreSQL every change to a category gives the organization a new
+    ``categories_version`` (a trigger, audits migration 0006), so the same number means the same
+    categories. A new number, or an organization not seen yet, reads all its categories again
+    in one statement (prepared). An API write thus spends no round trip on categories while
+    nobody edits them (issue 12). The objects are shared by the requests of this process:
+    read them, never change them. SQLite reads them every time."""
+    if not prepared.enabled():
+        return categories_by_slug(org, slugs)
+    kept = _KEPT.get(org.pk)
+    if kept is None or kept[0] != org.created_at or kept[1] != org.categories_version:
+        reader = _org_categories_statement()[1]
+        with connection.cursor() as cursor:
+            _ORG_CATEGORIES.execute(cursor, [org.pk])
+            rows = cursor.fetchall()
+        if not rows:  # the organization is gone
+            return {}
+        categories = (reader.read(row, 1) for row in rows if row[1] is not None)
+        if len(_KEPT) >= KEPT_ORGANIZATIONS:
+            _KEPT.clear()
+        kept = _KEPT[org.pk] = (org.created_at, rows[0][0], {c.slug: c for c in categories})
+    by_slug = kept[2]
+    return {slug: by_slug[slug] for slug in slugs if slug in by_slug}
+
+
+@cache
+def _org_categories_statement() -> tuple[str, RowReader]:
+    reader = RowReader(Category)
+    quote, organization = connection.ops.quote_name, Organization._meta
+    sql = (
+        f"SELECT o.{quote(organization.get_field('categories_version').column)}, {reader.columns('c')}"
+        f" FROM {quote(organization.db_table)} o LEFT JOIN {quote(Category._meta.db_table)} c"
+        f" ON c.{quote(Category._meta.get_field('organization').column)} = o.{quote(organization.pk.column)}"
+        f" WHERE o.{quote(organization.pk.column)} = %s"
+    )
+    return sql, reader
+
+
+_ORG_CATEGORIES = Prepared("msp_org_categories", lambda: _org_categories_statement()[0], ["bigint"])
 
 
 QUADRANTS: dict[str, Q] = {

@@ -231,6 +231,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["msp_ops.api.permissions.RolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["msp_ops.api.renderers.OrjsonRenderer"],  # DRF's JSON, by orjson
     "DEFAULT_PARSER_CLASSES": ["msp_ops.api.parsers.StrictJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "msp_ops.api.negotiation.ContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "msp_ops.api.pagination.ApiCursorPagination",
     "DEFAULT_THROTTLE_CLASSES": ["msp_ops.api.throttling.TokenRateThrottle"],

@@ -28,7 +28,7 @@ from audits.models import (
     TimeEntry,
     entry_values,
 )
-from audits.selectors import categories_by_slug
+from audits.selectors import current_categories
 from msp_ops.api.fastread import Computed
 from msp_ops.api.serializers import (
     AwareDateTimeField,
@@ -117,12 +117,13 @@ class TimeEntrySerializer(StrictSerializer):
 
     @classmethod
     def batch_context(cls, items: list[Any], request) -> dict[str, Any]:
-        # One indexed query for the slugs named (and the default): no cache to keep current.
-        # The service takes these rows as read (``save_time_entries(categories=...)``).
+        # The slugs named (and the default), as of the organization read with the token: no
+        # query while its categories are unchanged (``current_categories``). The service takes
+        # these rows as read (``save_time_entries(categories=...)``).
         slugs = lookup_values(items, "category") | {DEFAULT_CATEGORY_SLUG}
         return {
             "members": members_by_username(request, items),
-            "categories": categories_by_slug(request.org, slugs),
+            "categories": current_categories(request.org, slugs),
         }
 
     def validate_user(self, value: str):

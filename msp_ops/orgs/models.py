@@ -40,6 +40,11 @@ class Organization(models.Model):
         default=3, help_text="A team above this many aged tickets is red and triggers a Level-10 review."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A new number from a sequence, set by PostgreSQL itself on every insert, update or delete of
+    # one of the organization's categories (a trigger, audits migration 0006): an API worker
+    # trusts the categories it kept from an earlier request while the number read with the
+    # token is the one it kept them at (audits.selectors.current_categories). Not used on SQLite.
+    categories_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -29,7 +29,6 @@ from audits.models import (
     any_tag,
     duration_inside,
 )
-from msp_ops.lib import prepared
 from msp_ops.lib.pgvalues import micros, timestamptz_array
 from msp_ops.lib.prepared import Prepared
 from msp_ops.lib.rawrows import RowReader
@@ -82,8 +81,8 @@ def current_categories(org: Organization, slugs: Collection[str]) -> dict[str, C
     categories. A new number, or an organization not seen yet, reads all its categories again
     in one statement (prepared). An API write thus spends no round trip on categories while
     nobody edits them (issue 12). The objects are shared by the requests of this process:
-    read them, never change them. SQLite reads them every time."""
-    if not prepared.enabled():
+    read them, never change them. SQLite (no trigger) reads them every time."""
+    if connection.vendor != "postgresql":
         return categories_by_slug(org, slugs)
     kept = _KEPT.get(org.pk)
     if kept is None or kept[0] != org.created_at or kept[1] != org.categories_version:

@@ -121,6 +121,14 @@ def test_with_prepared_statements_off_each_statement_is_sent_whole(api, monkeypa
     assert [s.split()[0].strip('"') for s in sql] == ["SELECT", "SELECT", "INSERT"], sql
     assert TimeEntry.objects.count() == 1
 
+    # The categories are kept all the same: the number they were read at comes with the token.
+    with postgres_round_trips() as sql:
+        later = item(category="tickets", started_at=LATER, ended_at=END)
+        response = request(lambda: post(api, ENTRIES, later))
+
+    assert response.status_code == 201
+    assert [s.split()[0].strip('"') for s in sql] == ["SELECT", "INSERT"], sql
+
 
 def test_a_session_reset_by_a_pooler_prepares_the_token_lookup_again(warm):
     with connection.cursor() as cursor:

@@ -13,6 +13,7 @@ from django.db import migrations
 SEQUENCE = "orgs_organization_categories_version_seq"
 FUNCTION = "audits_category_raise_version"
 TRIGGER = "audits_category_raise_version"
+TRUNCATE_FUNCTION = TRUNCATE_TRIGGER = "audits_category_truncate_raises_versions"
 
 
 def add_trigger(apps, schema_editor):
@@ -35,11 +36,22 @@ def add_trigger(apps, schema_editor):
         f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON audits_category"
         f" FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()"
     )
+    # TRUNCATE fires no row trigger: every organization gets a new number then.
+    schema_editor.execute(
+        f"CREATE FUNCTION {TRUNCATE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$"
+        f" BEGIN UPDATE orgs_organization SET categories_version = nextval('{SEQUENCE}'); RETURN NULL; END $$"
+    )
+    schema_editor.execute(
+        f"CREATE TRIGGER {TRUNCATE_TRIGGER} AFTER TRUNCATE ON audits_category"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {TRUNCATE_FUNCTION}()"
+    )
 
 
 def drop_trigger(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    schema_editor.execute(f"DROP TRIGGER IF EXISTS {TRUNCATE_TRIGGER} ON audits_category")
+    schema_editor.execute(f"DROP FUNCTION IF EXISTS {TRUNCATE_FUNCTION}()")
     schema_editor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON audits_category")
     schema_editor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
     schema_editor.execute(f"DROP SEQUENCE IF EXISTS {SEQUENCE}")

@@ -38,35 +38,6 @@ from msp_ops.orgs.models import Membership, Organization, Role
 MAX_CANDIDATES = 5
 
 
-def categories_by_slug(org: Organization, slugs: Collection[str]) -> dict[str, Category]:
-    """The organization's categories with these slugs, by slug: ``Category.objects.for_org(org)
-    .filter(slug__in=slugs)``, on PostgreSQL in a statement written once per process (a write
-    through the API reads them on every request; ``msp_ops.lib.rawrows``), prepared once per
-    connection (``msp_ops.lib.prepared``)."""
-    if connection.vendor != "postgresql":  # = ANY(array) is PostgreSQL's
-        return {c.slug: c for c in Category.objects.for_org(org).filter(slug__in=slugs)}
-    reader = _categories_statement()[1]
-    with connection.cursor() as cursor:
-        _CATEGORIES_LOOKUP.execute(cursor, [org.pk, list(slugs)])
-        categories = [reader.read(row) for row in cursor.fetchall()]
-    return {category.slug: category for category in categories}
-
-
-@cache
-def _categories_statement() -> tuple[str, RowReader]:
-    reader = RowReader(Category)
-    quote, meta = connection.ops.quote_name, Category._meta
-    sql = (
-        f"SELECT {reader.columns('c')} FROM {quote(meta.db_table)} c"
-        f" WHERE c.{quote(meta.get_field('organization').column)} = %s"
-        f" AND c.{quote(meta.get_field('slug').column)} = ANY(%s)"
-    )
-    return sql, reader
-
-
-_CATEGORIES_LOOKUP = Prepared("msp_categories", lambda: _categories_statement()[0], ["bigint", "text[]"])
-
-
 # Each organization's categories as this process last read them: (the organization's
 # created_at, its categories_version then, the categories by slug). At most this many kept.
 _KEPT: dict[int, tuple[datetime, int, dict[str, Category]]] = {}
@@ -74,7 +45,8 @@ KEPT_ORGANIZATIONS = 1000
 
 
 def current_categories(org: Organization, slugs: Collection[str]) -> dict[str, Category]:
-    """``categories_by_slug`` for an ``org`` read in this request (the API's token lookup reads
+    """The organization's categories with these slugs, by slug (``Category.objects.for_org(org)
+    .filter(slug__in=slugs)``), for an ``org`` read in this request (the API's token lookup reads
     it on every request), without a query while its categories are the ones this process read
     last time: on PostgreSQL every change to a category gives the organization a new
     ``categories_version`` (a trigger, audits migration 0006), so the same number means the same
@@ -83,7 +55,7 @@ def current_categories(org: Organization, slugs: Collection[str]) -> dict[str, C
     nobody edits them (issue 12). The objects are shared by the requests of this process:
     read them, never change them. SQLite (no trigger) reads them every time."""
     if connection.vendor != "postgresql":
-        return categories_by_slug(org, slugs)
+        return {c.slug: c for c in Category.objects.for_org(org).filter(slug__in=slugs)}
     kept = _KEPT.get(org.pk)
     if kept is None or kept[0] != org.created_at or kept[1] != org.categories_version:
         reader = _org_categories_statement()[1]

@@ -1,7 +1,7 @@
 """Model objects from rows of hand-written SQL, as the ORM makes them from its own queries.
 
 For a hot statement whose queryset would be compiled again on every request (the API
-token's lookup, a batch's categories): the statement is written once per process and its rows
+token's lookup, an organization's categories): the statement is written once per process and its rows
 become objects through ``Model.from_db``, each column through the converters the ORM applies.
 """
 

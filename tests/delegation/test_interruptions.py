@@ -17,7 +17,7 @@ from delegation.selectors import flags_at, with_flags
 from delegation.services import record_interruption, save_interruptions, set_follow_up
 from msp_ops.lib import weeks
 from msp_ops.orgs.batches import BatchValidationError
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, OrganizationFactory
 
 CHI = ZoneInfo("America/Chicago")
 NOT_MINE = "external_id 'psa-4411' names another member's interruption; your role may change only your own."
@@ -320,6 +320,65 @@ def test_the_weekday_is_the_local_one(org, founder):
     block(org, founder, SUNDAY, time(19), time(21))
 
     assert is_out(org, datetime(2026, 3, 2, 2, 0, tzinfo=UTC)) is False
+
+
+def test_postgresql_reads_the_window_as_the_orm_rule_does_on_a_grid_of_moments(org, founder, stranger):
+    """``_OutOfWindow`` on PostgreSQL (one multirange of seconds since Monday) against the ORM's
+    rule (``NOT EXISTS`` of a block holding the local weekday and time), in zones with DST both
+    ways, a half-hour offset and none: moments every 17 minutes through both DST weeks of the
+    year, and each block's edges to the microsecond."""
+    cofounder = MembershipFactory(organization=org, user__username="cora", role="founder").user
+    manager = MembershipFactory(organization=org, user__username="sam", role="service_manager").user
+    zones = ["America/Chicago", "Asia/Kolkata", "Pacific/Auckland", "UTC"]
+    orgs = [org] + [
+        OrganizationFactory(slug=f"zone-{n}", timezone=zone) for n, zone in enumerate(zones[1:], start=1)
+    ]
+    spans = [(date(2026, 3, 1), 10), (date(2026, 4, 3), 5), (date(2026, 9, 25), 6), (date(2026, 10, 30), 5)]
+    for n, where in enumerate(orgs):
+        owner = founder if where == org else MembershipFactory(organization=where, role="founder").user
+        local_blocks = [
+            (owner, MONDAY, time(9), time(12)),
+            (owner, MONDAY, time(12), time(13)),  # adjacent to the first
+            (owner, SUNDAY, time(1), time(3)),  # over both DST changes of Chicago and Auckland
+            (owner, TUESDAY, time(13, 30), time(23, 59, 59, 999999)),
+        ]
+        if where == org:
+            local_blocks.append((cofounder, 3, time(8), time(8, 30)))
+            block(org, manager, 4, time(10), time(11))  # not a founder's: no window
+            block(org, founder, 5, time(10), time(11), kind=BlockKind.SALES_RETENTION)
+        for owner_, weekday, start, end in local_blocks:
+            block(where, owner_, weekday, start, end)
+        moments = [
+            datetime.combine(first, time(), tzinfo=UTC) + timedelta(minutes=17 * k + n)
+            for first, days in spans
+            for k in range(days * 24 * 60 // 17)
+        ]
+        for first, days in spans:
+            for offset in range(days):
+                day = first + timedelta(days=offset)
+                for _, weekday, start, end in local_blocks:
+                    if day.isoweekday() == weekday:
+                        for edge in (start, end):
+                            moment = weeks.local_moment(day, edge, where.tz)
+                            moments += [moment, moment - timedelta(microseconds=1)]
+        Interruption.objects.bulk_create(
+            [ping(owner, None, organization=where, occurred_at=moment) for moment in moments]
+        )
+    block(stranger.memberships.get().organization, stranger, 5, time(0), time(23))  # another org's founder
+
+    def flags(queryset):
+        return dict(queryset.values_list("pk", "flag_out_of_window"))
+
+    for where in orgs:
+        scope = Interruption.objects.for_org(where)
+        annotations = selectors._flag_annotations(where, F("occurred_at"))
+        orm_rule = {**annotations, "flag_out_of_window": annotations["flag_out_of_window"].rule}
+        fast, rule = flags(with_flags(scope, where)), flags(scope.annotate(**orm_rule))
+        assert fast == rule, where.timezone
+        assert set(rule.values()) == {True, False}, where.timezone
+    TimeBlock.objects.filter(organization=org, user__in=[founder, cofounder]).delete()
+    scope = Interruption.objects.for_org(org)
+    assert set(flags(with_flags(scope, org)).values()) == {False}  # the manager's block is no window
 
 
 # --- the drill flag -------------------------------------------------------------------------

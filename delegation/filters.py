@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import django_filters
-from django import forms
-from django.core.exceptions import ValidationError
 
 from delegation.models import (
     BlockKind,
@@ -21,24 +19,8 @@ from delegation.models import (
     Runbook,
     TimeBlock,
 )
-from msp_ops.api.filters import AwareDateTimeFilter, BooleanFilter, IdFilter
+from msp_ops.api.filters import AwareDateTimeFilter, BooleanFilter, IdFilter, WeekFilter
 from msp_ops.lib import weeks
-
-
-class WeekFormField(forms.Field):
-    """A week named by its Monday, ``YYYY-MM-DD``; anything else is a clear error."""
-
-    def to_python(self, value: str | None) -> date | None:
-        if value in (None, ""):
-            return None
-        try:
-            return weeks.parse_week(value)
-        except ValueError as error:
-            raise ValidationError(str(error)) from None
-
-
-class WeekFilter(django_filters.Filter):
-    field_class = WeekFormField
 
 
 class InterruptionFilter(django_filters.FilterSet):

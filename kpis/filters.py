@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import django_filters
-from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from kpis.models import UNASSIGNED, Ticket, Todo
 from kpis.selectors import on_agenda
-from msp_ops.api.filters import AwareDateTimeFilter, BooleanFilter
-from msp_ops.lib import weeks
+from msp_ops.api.filters import AwareDateTimeFilter, BooleanFilter, WeekFilter
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -44,26 +41,10 @@ TicketFilter.base_filters["to"] = AwareDateTimeFilter(
 )
 
 
-class MondayField(forms.CharField):
-    """``YYYY-MM-DD`` of a Monday (``weeks.parse_week``'s message otherwise)."""
-
-    def to_python(self, value: str | None) -> date | None:
-        if value in (None, ""):
-            return None
-        try:
-            return weeks.parse_week(value)
-        except ValueError as error:
-            raise ValidationError(str(error)) from None
-
-
-class MondayFilter(django_filters.Filter):
-    field_class = MondayField
-
-
 class TodoFilter(django_filters.FilterSet):
     done = BooleanFilter()
     owner = django_filters.CharFilter(field_name="owner__username", label="Username of the owner.")
-    week = MondayFilter(
+    week = WeekFilter(
         method="filter_week",
         label="A Monday: the to-dos of that week's agenda (created in or before it, not done before it).",
     )

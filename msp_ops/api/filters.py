@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import django_filters
 from django import forms
@@ -30,6 +30,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from msp_ops.api.serializers import LAST_YEAR, MAX_ID, aware_datetime
+from msp_ops.lib import weeks
 
 END_OF_TIME = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)  # after any accepted time
 
@@ -48,6 +49,23 @@ class AwareDateTimeFormField(forms.Field):
 
 class AwareDateTimeFilter(django_filters.Filter):
     field_class = AwareDateTimeFormField
+
+
+class WeekFormField(forms.Field):
+    """A week named by its Monday, ``YYYY-MM-DD``; anything else is a clear error
+    (``weeks.parse_week``'s message)."""
+
+    def to_python(self, value: str | None) -> date | None:
+        if value in (None, ""):
+            return None
+        try:
+            return weeks.parse_week(value)
+        except ValueError as error:
+            raise FormValidationError(str(error)) from None
+
+
+class WeekFilter(django_filters.Filter):
+    field_class = WeekFormField
 
 
 class StrictBooleanField(forms.Field):

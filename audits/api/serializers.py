@@ -9,6 +9,7 @@ rows (``to_representation``): a batch of 500 answers fast; a list page is built 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -73,6 +74,17 @@ class TagListField(serializers.ListField):
         return [tag for tag in TAG_FIELDS if tag in data]
 
 
+def known_category(context: Mapping[str, Any], slug: str) -> Category:
+    """The category a write names by ``slug``, among the organization's that the batch's
+    context holds (``context["categories"]``, by slug), or the error its client reads."""
+    try:
+        return context["categories"][slug]
+    except KeyError:
+        raise serializers.ValidationError(
+            f"Unknown category '{slug}'; use the slug of one of the organization's categories."
+        ) from None
+
+
 class TimeEntrySerializer(StrictSerializer):
     id = serializers.IntegerField(read_only=True)
     user = serializers.CharField(
@@ -130,12 +142,7 @@ class TimeEntrySerializer(StrictSerializer):
         return resolve_member(self.context, value)
 
     def validate_category(self, value: str) -> Category:
-        try:
-            return self.context["categories"][value]
-        except KeyError:
-            raise serializers.ValidationError(
-                f"Unknown category '{value}'; use the slug of one of the organization's categories."
-            ) from None
+        return known_category(self.context, value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """The entry's own rules (times in order, at most 24 h) from the model's ``clean()``, so

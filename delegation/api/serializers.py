@@ -11,6 +11,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from audits.api.serializers import known_category
 from audits.models import Category, TimeAudit
 from delegation.models import (
     BlockKind,
@@ -209,12 +210,7 @@ class DelegationSerializer(_ModelShape):
         }
 
     def validate_category(self, value: str) -> Category:
-        try:
-            return self.context["categories"][value]
-        except KeyError:
-            raise serializers.ValidationError(
-                f"Unknown category '{value}'; use the slug of one of the organization's categories."
-            ) from None
+        return known_category(self.context, value)
 
     def validate_from_audit(self, value: int) -> TimeAudit:
         try:

@@ -20,6 +20,7 @@ from msp_ops.orgs.batches import BatchValidationError
 from tests.factories import MembershipFactory, OrganizationFactory
 
 CHI = ZoneInfo("America/Chicago")
+_MICRO = timedelta(microseconds=1)
 NOT_MINE = "external_id 'psa-4411' names another member's interruption; your role may change only your own."
 
 
@@ -393,6 +394,42 @@ def test_the_drill_whose_window_holds_the_moment(org, other_org):
     assert drill_at(org, end - timedelta(microseconds=1)) == drill.pk
     assert drill_at(org, end) is None
     assert drill_at(org, start - timedelta(microseconds=1)) is None
+
+
+def test_postgresql_finds_the_drill_as_the_orm_rule_does(org, founder, other_org, stranger):
+    """``_DrillAt`` on PostgreSQL (the drills read once into arrays, ``width_bucket``) against the
+    ORM's subquery a row: before the first drill, at each drill's edges to the microsecond, where
+    one drill ends as the next begins, between drills, after the last, and none at all."""
+    spans = [
+        (at(date(2026, 3, 2), 9), at(date(2026, 3, 3), 9)),
+        (at(date(2026, 3, 3), 9), at(date(2026, 3, 4), 17)),  # begins as the one before ends
+        (at(date(2026, 3, 9), 8), at(date(2026, 3, 9), 12)),  # across the DST change of Mar 8
+    ]
+    ids = [Drill.objects.create(organization=org, starts_at=s, ends_at=e).pk for s, e in spans]
+    Drill.objects.create(
+        organization=other_org, starts_at=at(date(2026, 3, 1), 0), ends_at=at(date(2026, 3, 20), 0)
+    )
+    first = datetime(2026, 2, 28, tzinfo=UTC)
+    moments = [first + timedelta(minutes=97 * k) for k in range(13 * 24 * 60 // 97)]
+    moments += [edge + delta for span in spans for edge in span for delta in (timedelta(0), -_MICRO, _MICRO)]
+    Interruption.objects.bulk_create(
+        [ping(founder, None, organization=org, occurred_at=moment) for moment in moments]
+    )
+    Interruption.objects.bulk_create(
+        [ping(stranger, None, organization=other_org, occurred_at=moment) for moment in moments[:50]]
+    )
+
+    def drills(queryset):
+        return dict(queryset.values_list("pk", "flag_drill"))
+
+    for where in (org, other_org):
+        scope = Interruption.objects.for_org(where)
+        annotations = selectors._flag_annotations(where, F("occurred_at"))
+        orm_rule = {**annotations, "flag_drill": annotations["flag_drill"].rule}
+        assert drills(with_flags(scope, where)) == drills(scope.annotate(**orm_rule))
+    assert set(drills(with_flags(Interruption.objects.for_org(org), org)).values()) == {None, *ids}
+    Drill.objects.filter(organization=org).delete()
+    assert set(drills(with_flags(Interruption.objects.for_org(org), org)).values()) == {None}
 
 
 def test_with_flags_flags_a_page_of_interruptions_in_one_query(org, founder, django_assert_num_queries):

@@ -129,7 +129,8 @@ def with_flags(interruptions, org: Organization):
     ``owner_escalations`` block of the organization's founders; with no such block at all,
     nothing is flagged. The drill: the one whose window [starts_at, ends_at) holds it. The one
     rule (``_flag_annotations``): pages, API and ``flags_at`` all read it from here, the
-    annotations as SQL compiled once (``_CompiledFlag``).
+    annotations as SQL compiled once (``_CompiledFlag``); on PostgreSQL each flag is read in SQL
+    of its own that does not run a subquery for each row (``_OutOfWindow``, ``_DrillAt``).
     """
     moment = F("occurred_at")
     return interruptions.annotate(**{name: _CompiledFlag(name, org, moment) for name in _FLAGS})
@@ -240,12 +241,30 @@ def _flag_annotations(org: Organization, moment) -> dict:
     }
 
 
+class _RuleOnPostgresql(Expression):
+    """A flag: its rule as the ORM writes it (``rule``, compiled on any database but PostgreSQL)
+    and, on PostgreSQL, the same answer in SQL of its own (``as_postgresql``) over ``rows`` (a
+    subquery of the organization's rows the flag reads) and the interruption's ``moment``."""
+
+    def __init__(self, rule, rows, moment, *, output_field) -> None:
+        super().__init__(output_field=output_field)
+        self.rule, self.rows, self.moment = rule, rows, moment
+
+    def get_source_expressions(self) -> list:
+        return [self.rule, self.rows, self.moment]
+
+    def set_source_expressions(self, exprs) -> None:
+        self.rule, self.rows, self.moment = exprs
+
+    def as_sql(self, compiler, connection):
+        return compiler.compile(self.rule)
+
+
 _BLOCK_SPAN = ("start_time", "end_time")
 
 
-class _OutOfWindow(Expression):
-    """``flag_out_of_window``: the rule as the ORM writes it (``rule``, any database), and on
-    PostgreSQL the same rule in one pass over the blocks.
+class _OutOfWindow(_RuleOnPostgresql):
+    """``flag_out_of_window``.
 
     The ORM's ``NOT EXISTS`` runs a subquery for each interruption that joins the founders' blocks
     again and converts the moment to local time three times for each block it compares: 14 µs a
@@ -257,24 +276,13 @@ class _OutOfWindow(Expression):
     ``tests/delegation/test_interruptions.py`` holds both readings equal on a grid of moments.
     """
 
-    output_field = BooleanField()
-
     def __init__(self, rule, blocks, moment, zone: str) -> None:
-        super().__init__()
-        self.rule, self.moment, self.zone = rule, moment, zone
-        self.blocks = Subquery(blocks.order_by().values("weekday", *_BLOCK_SPAN))
-
-    def get_source_expressions(self) -> list:
-        return [self.rule, self.blocks, self.moment]
-
-    def set_source_expressions(self, exprs) -> None:
-        self.rule, self.blocks, self.moment = exprs
-
-    def as_sql(self, compiler, connection):
-        return compiler.compile(self.rule)
+        rows = Subquery(blocks.order_by().values("weekday", *_BLOCK_SPAN))
+        super().__init__(rule, rows, moment, output_field=BooleanField())
+        self.zone = zone
 
     def as_postgresql(self, compiler, connection):
-        blocks, blocks_params = compiler.compile(self.blocks)
+        blocks, blocks_params = compiler.compile(self.rows)
         moment, moment_params = compiler.compile(self.moment)
         local = f"({moment} AT TIME ZONE %s)"
         start, end = (f"(b.weekday - 1) * 86400 + EXTRACT(EPOCH FROM b.{f})" for f in _BLOCK_SPAN)
@@ -288,9 +296,8 @@ class _OutOfWindow(Expression):
         return sql, [*blocks_params, *local_params, *local_params]
 
 
-class _DrillAt(Expression):
-    """``flag_drill``: the rule as the ORM writes it (``rule``: the drill whose window holds the
-    moment, latest first), and on PostgreSQL the same answer without a subquery a row.
+class _DrillAt(_RuleOnPostgresql):
+    """``flag_drill``: the drill whose window holds the moment.
 
     The ORM's subquery runs for each interruption (2 µs a row, a tenth of a page of 1,000). On
     PostgreSQL the organization's drills are read once a query into three arrays ordered by start
@@ -301,21 +308,11 @@ class _DrillAt(Expression):
     """
 
     def __init__(self, rule, drills, moment) -> None:
-        super().__init__(output_field=rule.output_field)
-        self.rule, self.moment = rule, moment
-        self.drills = Subquery(drills.order_by().values("id", "starts_at", "ends_at"))
-
-    def get_source_expressions(self) -> list:
-        return [self.rule, self.drills, self.moment]
-
-    def set_source_expressions(self, exprs) -> None:
-        self.rule, self.drills, self.moment = exprs
-
-    def as_sql(self, compiler, connection):
-        return compiler.compile(self.rule)
+        rows = Subquery(drills.order_by().values("id", "starts_at", "ends_at"))
+        super().__init__(rule, rows, moment, output_field=rule.output_field)
 
     def as_postgresql(self, compiler, connection):
-        drills, drills_params = compiler.compile(self.drills)
+        drills, drills_params = compiler.compile(self.rows)
         moment, moment_params = compiler.compile(self.moment)
 
         def each(column: str) -> str:

@@ -873,8 +873,53 @@ def dashboard_url(client, monday: date) -> str | None:
     return None
 
 
+AGENDA_TODOS = 12  # as many as the demo's: each week's Level-10 meeting adds a few
+DUE_DELEGATIONS = 4  # handed off, their review in the week shown or overdue
+
+
+def give_an_agenda(org, mondays: list[date]) -> None:
+    """What a service manager's dashboard shows besides the figures, as in the demo: to-dos
+    made at the last four weekly meetings (some done, the open ones carried over) and handed-off
+    delegations due for review. Without them the agenda's lists are empty and cost nothing."""
+    from audits.models import Category
+    from delegation.models import Delegate, DelegateKind, Delegation, DelegationStatus
+    from kpis.models import Todo
+    from msp_ops.orgs.models import Membership
+
+    members = list(Membership.objects.filter(organization=org).select_related("user"))
+    last = mondays[-1]
+    todos = []
+    for n in range(AGENDA_TODOS):
+        week = last - timedelta(weeks=3 - n % 4)
+        done = n % 3 == 0
+        todos.append(
+            Todo(
+                organization=org, title=f"Clear the aged VPN tickets and fix the cause #{n}",
+                owner=members[n % len(members)].user, ticket_category="VPN", created_week=week,
+                due_date=week + timedelta(days=7), done=done,
+                done_at=datetime.combine(week + timedelta(days=3), clock(15), tzinfo=UTC) if done else None,
+            )
+        )  # fmt: skip
+    Todo.objects.bulk_create(todos)
+    categories = list(Category.objects.for_org(org)[:DUE_DELEGATIONS])
+    delegates = Delegate.objects.bulk_create(
+        [Delegate(organization=org, name=f"Tech {n}", kind=DelegateKind.TECHNICIAN) for n in range(2)]
+    )
+    Delegation.objects.bulk_create(
+        [
+            Delegation(
+                organization=org, title=f"{category.name} handed to {delegates[n % 2].name}",
+                category=category, delegate=delegates[n % 2], status=DelegationStatus.HANDED_OFF,
+                handoff_date=last - timedelta(weeks=4), review_date=last + timedelta(days=n - 1),
+            )
+            for n, category in enumerate(categories)
+        ]
+    )  # fmt: skip
+
+
 def bench_reads(org, mondays: list[date], runs: int) -> tuple[list[tuple[str, int, Timing]], str | None]:
-    """``/api/v1/kpis/weekly/`` and the dashboard with 4, then 52 (all) weeks of ``org`` rolled up."""
+    """``/api/v1/kpis/weekly/`` and the dashboard with 4, then 52 (all) weeks of ``org`` rolled up,
+    the org given an agenda first (``give_an_agenda``)."""
     from django.test import Client
 
     from kpis.models import WeeklyKpi
@@ -882,6 +927,7 @@ def bench_reads(org, mondays: list[date], runs: int) -> tuple[list[tuple[str, in
     from msp_ops.orgs.models import Membership
     from msp_ops.orgs.services import issue_api_token
 
+    give_an_agenda(org, mondays)
     manager = Membership.objects.get(organization=org, role="service_manager")
     key = issue_api_token(membership=manager, name="kpi-bench").key
     api = Client(HTTP_AUTHORIZATION=f"Token {key}")

@@ -163,11 +163,16 @@ def _delta(target_hours: Decimal) -> timedelta:
 # --- to-dos -------------------------------------------------------------------------------
 
 
-def on_agenda(todos, monday: date, tz):
-    """The to-dos on a week's agenda: created in or before it, and not done before it began
-    (open ones carry over to each next week until done; SPEC 1)."""
+def agenda_rule(monday: date, tz) -> Q:
+    """A to-do is on a week's agenda when it was created in or before the week and was not done
+    before the week began (open ones carry over to each next week until done; SPEC 1)."""
     start = weeks.week_bounds(monday, tz)[0]
-    return todos.filter(created_week__lte=monday).filter(Q(done=False) | Q(done_at__gte=start))
+    return Q(created_week__lte=monday) & (Q(done=False) | Q(done_at__gte=start))
+
+
+def on_agenda(todos, monday: date, tz):
+    """The to-dos of ``todos`` on a week's agenda (``agenda_rule``)."""
+    return todos.filter(agenda_rule(monday, tz))
 
 
 def agenda_todos(org: Organization, monday: date):

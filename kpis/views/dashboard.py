@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import BooleanField, ExpressionWrapper
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -30,8 +31,8 @@ from audits.models import TAG_FIELDS
 from delegation.models import UNCATEGORIZED, Channel, Delegation, DelegationStatus
 from kpis import formulas, services
 from kpis.forms import monday_or_none
-from kpis.models import KpiTargets, RollupRun, WeeklyKpi
-from kpis.selectors import agenda_todos, kpi_targets, weekly_row
+from kpis.models import KpiTargets, RollupRun, Todo, WeeklyKpi
+from kpis.selectors import agenda_rule, kpi_targets, weekly_row
 from kpis.views.common import STATUS_TEXT, render_local, team_order, week_arg
 from msp_ops.lib import weeks
 from msp_ops.lib.htmx import wants_partial
@@ -282,14 +283,20 @@ def _due_delegations(org: Organization, week: date, today: date) -> list[Delegat
 
 
 def agenda_todo_lists(org: Organization, week: date) -> tuple[list, list]:
-    """Last week's agenda to-dos (done or not: the review) and the ones new this week (2 queries).
+    """Last week's agenda to-dos (done or not: the review) and the ones new this week, in one
+    query: the to-dos on either agenda, each marked whether it was on last week's.
 
-    An open to-do carries over to each next agenda until done (SPEC 1, ``selectors.on_agenda``):
+    An open to-do carries over to each next agenda until done (SPEC 1, ``selectors.agenda_rule``):
     every to-do on this week's agenda that was not created this week was on last week's too."""
-    last_week = week - timedelta(weeks=1)
-    reviewed = list(agenda_todos(org, last_week))
-    seen = {todo.pk for todo in reviewed}
-    new = [todo for todo in agenda_todos(org, week) if todo.pk not in seen]
+    on_last = agenda_rule(week - timedelta(weeks=1), org.tz)
+    todos = list(
+        Todo.objects.for_org(org)
+        .filter(on_last | agenda_rule(week, org.tz))
+        .annotate(on_last_agenda=ExpressionWrapper(on_last, output_field=BooleanField()))
+        .select_related("owner")
+    )
+    reviewed = [todo for todo in todos if todo.on_last_agenda]
+    new = [todo for todo in todos if not todo.on_last_agenda]
     for todo in (*reviewed, *new):
         todo.carried_from = todo.created_week if todo.created_week < week else None
     return reviewed, new

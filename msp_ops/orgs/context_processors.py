@@ -1,6 +1,5 @@
 from django.http import HttpRequest
 
-from msp_ops.orgs.models import Membership
 from msp_ops.orgs.roles import ROLE_PERMISSIONS
 
 
@@ -13,7 +12,5 @@ def current_organization(request: HttpRequest) -> dict:
         "membership": membership,
         # Templates test e.g. `"manage_tickets" in perms_in_org`.
         "perms_in_org": {str(p) for p in ROLE_PERMISSIONS[membership.role]},
-        "my_orgs": Membership.objects.filter(user=request.user)
-        .select_related("organization")
-        .order_by("organization__name"),
+        "my_orgs": getattr(request, "memberships", [membership]),  # the middleware's one query
     }

@@ -15,14 +15,23 @@ from msp_ops.orgs.models import Membership
 SESSION_KEY = "current_org_id"
 
 
-def current_membership(request: HttpRequest) -> Membership | None:
+def user_memberships(request: HttpRequest) -> list[Membership]:
+    """The signed-in user's memberships with their organizations, by organization name (one
+    query: the page's organization and the switcher's list both come from it)."""
     if not request.user.is_authenticated:
-        return None
-    memberships = Membership.objects.filter(user=request.user).select_related("organization")
-    wanted = request.session.get(SESSION_KEY)
-    if wanted is not None and (chosen := memberships.filter(organization_id=wanted).first()):
-        return chosen
-    return memberships.order_by("organization__name").first()
+        return []
+    return list(
+        Membership.objects.filter(user=request.user)
+        .select_related("organization")
+        .order_by("organization__name", "organization_id")
+    )
+
+
+def current_membership(memberships: list[Membership], request: HttpRequest) -> Membership | None:
+    """The one of the session's organization, else the first by name (a stale choice falls back)."""
+    wanted = request.session.get(SESSION_KEY) if memberships else None
+    chosen = next((m for m in memberships if m.organization_id == wanted), None)
+    return chosen or (memberships[0] if memberships else None)
 
 
 class CurrentOrganizationMiddleware:
@@ -31,7 +40,9 @@ class CurrentOrganizationMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # API requests authenticate by token later (DRF); they never use the session's org.
-        membership = None if request.path.startswith("/api/") else current_membership(request)
+        memberships = [] if request.path.startswith("/api/") else user_memberships(request)
+        membership = current_membership(memberships, request)
+        request.memberships = memberships
         request.membership = membership
         request.org = membership.organization if membership else None
         return self.get_response(request)

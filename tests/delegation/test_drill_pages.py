@@ -97,8 +97,9 @@ def test_list_query_count_does_not_grow_with_drills(
 ):
     for n in range(count):
         DrillFactory(organization=org, starts_at=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=10 * n))
-    # session, user, membership, drills with their counts, the last completed drill, org switcher
-    with django_assert_num_queries(6):
+    # session, user, memberships (also the org switcher's), drills with their counts, the last
+    # completed drill
+    with django_assert_num_queries(5):
         response = founder_client.get(DRILLS)
     assert body(response).count('<tr id="drill-') == count
 
@@ -312,8 +313,9 @@ def test_review_query_count_does_not_grow(count, founder_client, org, founder, d
     RunbookFactory(organization=org, ticket_category="VPN")
     for n in range(count):
         log(org, founder, at(1, 10, n))
-    # session, user, membership, drill, its interruptions (+runbook), the runbook choice, org switcher
-    with django_assert_num_queries(7):
+    # session, user, memberships (also the org switcher's), drill, its interruptions (+runbook),
+    # the runbook choice
+    with django_assert_num_queries(6):
         response = founder_client.get(url(ended))
     assert body(response).count('class="follow-up"') == count
 

@@ -36,7 +36,9 @@ and index in place, then ``VACUUM ANALYZE``. At each stage, in the same run:
 At the last stage also the nightly rollup (previous and current week of every
 organization), and ``GET /api/v1/kpis/weekly/`` (``?week=``, ``?from=&to=``) and the
 dashboard ``/kpis/`` (when it exists) through Django's test client: p50/p95 over ``--runs``
-calls and the query count, with 4 and with 52 weeks of one organization rolled up.
+calls and the query count, with 4 and with 52 weeks of one organization rolled up, that
+organization given an agenda like the demo's first (``give_an_agenda``: to-dos of the last four
+meetings, delegations due for review).
 
 Each phase reports the 1-minute load average (sampled every 5 s) and the cores other processes
 used meanwhile (the machine's busy time from /proc/stat minus this process's and its PostgreSQL

@@ -323,6 +323,13 @@ def test_the_weekday_is_the_local_one(org, founder):
     assert is_out(org, datetime(2026, 3, 2, 2, 0, tzinfo=UTC)) is False
 
 
+def by_the_orm_rule(scope, org, flag: str):
+    """``scope`` with the rule's annotations, ``flag`` read by the ORM's rule (as on any database
+    but PostgreSQL) instead of its PostgreSQL reading."""
+    annotations = selectors._flag_annotations(org, F("occurred_at"))
+    return scope.annotate(**{**annotations, flag: annotations[flag].rule})
+
+
 def test_postgresql_reads_the_window_as_the_orm_rule_does_on_a_grid_of_moments(org, founder, stranger):
     """``_OutOfWindow`` on PostgreSQL (one multirange of seconds since Monday) against the ORM's
     rule (``NOT EXISTS`` of a block holding the local weekday and time), in zones with DST both
@@ -372,9 +379,10 @@ def test_postgresql_reads_the_window_as_the_orm_rule_does_on_a_grid_of_moments(o
 
     for where in orgs:
         scope = Interruption.objects.for_org(where)
-        annotations = selectors._flag_annotations(where, F("occurred_at"))
-        orm_rule = {**annotations, "flag_out_of_window": annotations["flag_out_of_window"].rule}
-        fast, rule = flags(with_flags(scope, where)), flags(scope.annotate(**orm_rule))
+        fast, rule = (
+            flags(with_flags(scope, where)),
+            flags(by_the_orm_rule(scope, where, "flag_out_of_window")),
+        )
         assert fast == rule, where.timezone
         assert set(rule.values()) == {True, False}, where.timezone
     TimeBlock.objects.filter(organization=org, user__in=[founder, cofounder]).delete()
@@ -424,9 +432,7 @@ def test_postgresql_finds_the_drill_as_the_orm_rule_does(org, founder, other_org
 
     for where in (org, other_org):
         scope = Interruption.objects.for_org(where)
-        annotations = selectors._flag_annotations(where, F("occurred_at"))
-        orm_rule = {**annotations, "flag_drill": annotations["flag_drill"].rule}
-        assert drills(with_flags(scope, where)) == drills(scope.annotate(**orm_rule))
+        assert drills(with_flags(scope, where)) == drills(by_the_orm_rule(scope, where, "flag_drill"))
     assert set(drills(with_flags(Interruption.objects.for_org(org), org)).values()) == {None, *ids}
     Drill.objects.filter(organization=org).delete()
     assert set(drills(with_flags(Interruption.objects.for_org(org), org)).values()) == {None}

@@ -275,11 +275,16 @@ def _due_delegations(org: Organization, week: date, today: date) -> list[Delegat
         Delegation.objects.for_org(org)
         .filter(status=DelegationStatus.HANDED_OFF, review_date__lte=week + timedelta(days=6))
         .select_related("delegate", "category")
+        .only("title", "review_date", "delegate__name", "category__name")  # what the agenda shows
         .order_by("review_date", "id")
     )
     for delegation in found:
         delegation.overdue = delegation.review_date < today
     return found
+
+
+# What a to-do's row shows (``kpis/partials/todo_row.html``): the rest is never read there.
+TODO_SHOWN = ("title", "done", "done_at", "due_date", "ticket_category", "created_week", "owner__username")
 
 
 def agenda_todo_lists(org: Organization, week: date) -> tuple[list, list]:
@@ -294,6 +299,7 @@ def agenda_todo_lists(org: Organization, week: date) -> tuple[list, list]:
         .filter(on_last | agenda_rule(week, org.tz))
         .annotate(on_last_agenda=ExpressionWrapper(on_last, output_field=BooleanField()))
         .select_related("owner")
+        .only(*TODO_SHOWN)
     )
     reviewed = [todo for todo in todos if todo.on_last_agenda]
     new = [todo for todo in todos if not todo.on_last_agenda]

@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -28,11 +27,11 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from audits.models import TAG_FIELDS
-from delegation.models import UNCATEGORIZED, Channel, Delegation, DelegationStatus
+from delegation.models import UNCATEGORIZED, Channel, Delegation
 from kpis import formulas, services
 from kpis.forms import monday_or_none
-from kpis.models import KpiTargets, RollupRun, Todo, WeeklyKpi
-from kpis.selectors import agenda_rule, kpi_targets, weekly_row
+from kpis.models import KpiTargets, RollupRun, WeeklyKpi
+from kpis.selectors import agenda_lists, delegations_due, kpi_targets, weekly_row, weekly_rows
 from kpis.views.common import STATUS_TEXT, render_local, team_order, week_arg
 from msp_ops.lib import weeks
 from msp_ops.lib.htmx import wants_partial
@@ -70,9 +69,7 @@ class Card:
 
 
 def _rows_up_to(org: Organization, week: date) -> dict[date, WeeklyKpi]:
-    first = week - timedelta(weeks=TREND_WEEKS + MEAN_WEEKS - 1)
-    rows = WeeklyKpi.objects.for_org(org).filter(week__gte=first, week__lte=week)
-    return {row.week: row for row in rows}
+    return weekly_rows(org, week - timedelta(weeks=TREND_WEEKS + MEAN_WEEKS - 1), week)
 
 
 def _fixed_regime(row: WeeklyKpi | None, org: Organization, targets: KpiTargets) -> bool:
@@ -271,20 +268,10 @@ def _interruptions(row: WeeklyKpi | None) -> dict[str, Any]:
 
 def _due_delegations(org: Organization, week: date, today: date) -> list[Delegation]:
     """Handed-off delegations whose review date falls in the week or before it (overdue)."""
-    found = list(
-        Delegation.objects.for_org(org)
-        .filter(status=DelegationStatus.HANDED_OFF, review_date__lte=week + timedelta(days=6))
-        .select_related("delegate", "category")
-        .only("title", "review_date", "delegate__name", "category__name")  # what the agenda shows
-        .order_by("review_date", "id")
-    )
+    found = delegations_due(org, week + timedelta(days=6))
     for delegation in found:
         delegation.overdue = delegation.review_date < today
     return found
-
-
-# What a to-do's row shows (``kpis/partials/todo_row.html``): the rest is never read there.
-TODO_SHOWN = ("title", "done", "done_at", "due_date", "ticket_category", "created_week", "owner__username")
 
 
 def agenda_todo_lists(org: Organization, week: date) -> tuple[list, list]:
@@ -293,14 +280,7 @@ def agenda_todo_lists(org: Organization, week: date) -> tuple[list, list]:
 
     An open to-do carries over to each next agenda until done (SPEC 1, ``selectors.agenda_rule``):
     every to-do on this week's agenda that was not created this week was on last week's too."""
-    on_last = agenda_rule(week - timedelta(weeks=1), org.tz)
-    todos = list(
-        Todo.objects.for_org(org)
-        .filter(on_last | agenda_rule(week, org.tz))
-        .annotate(on_last_agenda=ExpressionWrapper(on_last, output_field=BooleanField()))
-        .select_related("owner")
-        .only(*TODO_SHOWN)
-    )
+    todos = agenda_lists(org, week)
     reviewed = [todo for todo in todos if todo.on_last_agenda]
     new = [todo for todo in todos if not todo.on_last_agenda]
     for todo in (*reviewed, *new):

@@ -1,8 +1,9 @@
 """Model objects from rows of hand-written SQL, as the ORM makes them from its own queries.
 
 For a hot statement whose queryset would be compiled again on every request (the API
-token's lookup, an organization's categories): the statement is written once per process and its rows
-become objects through ``Model.from_db``, each column through the converters the ORM applies.
+token's lookup, an organization's categories, a page's memberships, the dashboard's reads): the
+statement is written once per process and its rows become objects through ``Model.from_db``,
+each column through the converters the ORM applies.
 """
 
 from __future__ import annotations
@@ -38,3 +39,20 @@ class RowReader:
             for converter in convert:
                 values[index] = converter(values[index], column, connection)
         return self.model.from_db(connection.alias, self.attnames, values)
+
+
+def fetch_objects(sql: str, params: Sequence[Any], readers: Sequence[RowReader]) -> list[tuple]:
+    """Runs ``sql`` and reads each row as one object per reader, in the order of their columns
+    (None where a reader's first column, its primary key, is NULL: a LEFT JOIN's missing row),
+    followed by the row's remaining columns."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        objects, start = [], 0
+        for reader in readers:
+            objects.append(reader.read(row, start) if row[start] is not None else None)
+            start += len(reader.fields)
+        found.append((*objects, *row[start:]))
+    return found

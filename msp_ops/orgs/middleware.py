@@ -7,24 +7,44 @@ membership never sees it. The API's token authentication sets the same two attri
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
-from msp_ops.orgs.models import Membership
+from msp_ops.lib.rawrows import RowReader, fetch_objects
+from msp_ops.orgs.models import Membership, Organization
 
 SESSION_KEY = "current_org_id"
 
 
 def user_memberships(request: HttpRequest) -> list[Membership]:
     """The signed-in user's memberships with their organizations, by organization name (one
-    query: the page's organization and the switcher's list both come from it)."""
+    query: the page's organization and the switcher's list both come from it).
+
+    Every page reads them, so the query is a statement written once per process
+    (``msp_ops.lib.rawrows``): the ORM spent about 1.5 ms building and compiling it each time."""
     if not request.user.is_authenticated:
         return []
-    return list(
-        Membership.objects.filter(user=request.user)
-        .select_related("organization")
-        .order_by("organization__name", "organization_id")
+    sql, readers = _memberships_statement()
+    found = []
+    for member, organization in fetch_objects(sql, [request.user.pk], readers):
+        Membership.organization.field.set_cached_value(member, organization)
+        found.append(member)
+    return found
+
+
+@cache
+def _memberships_statement() -> tuple[str, tuple[RowReader, RowReader]]:
+    membership, organization = RowReader(Membership), RowReader(Organization)
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {membership.columns('m')}, {organization.columns('o')}"
+        f" FROM {quote(Membership._meta.db_table)} m"
+        f" JOIN {quote(Organization._meta.db_table)} o ON o.id = m.organization_id"
+        " WHERE m.user_id = %s ORDER BY o.name, m.organization_id"
     )
+    return sql, (membership, organization)
 
 
 def current_membership(memberships: list[Membership], request: HttpRequest) -> Membership | None:

@@ -354,7 +354,7 @@ def test_a_week_without_interruptions_or_without_a_row_says_so(org, viewer):
     assert text(body(client.get(DASHBOARD)), id="interruptions-by-category") == "Not rolled up yet."
 
 
-def test_delegations_due_for_review_this_week_or_overdue(org, viewer):
+def test_delegations_due_for_review_this_week_or_overdue(org, other_org, viewer):
     due = DelegationFactory(
         organization=org, title="Backups to the NOC", status=DelegationStatus.HANDED_OFF,
         review_date=date(2025, 3, 16), delegate__name="Dana",
@@ -366,6 +366,9 @@ def test_delegations_due_for_review_this_week_or_overdue(org, viewer):
     DelegationFactory(organization=org, title="Next week", status="handed_off", review_date=date(2025, 3, 17))
     DelegationFactory(organization=org, title="Already done", status="done", review_date=date(2025, 3, 12))
     DelegationFactory(organization=org, title="No date", status="handed_off", review_date=None)
+    DelegationFactory(
+        organization=other_org, title="Rival's delegation", status="handed_off", review_date=date(2025, 3, 10)
+    )
     section = inner(body(client_for(viewer).get(DASHBOARD)), id="delegations-review")
 
     # Oldest review first; the one before today is overdue.
@@ -374,7 +377,7 @@ def test_delegations_due_for_review_this_week_or_overdue(org, viewer):
     assert section.index("Password resets") < section.index("Backups to the NOC")
     assert f'href="/delegation/delegations/{due.pk}/"' in section
     assert f'href="/delegation/delegations/{overdue.pk}/"' in section
-    for absent in ("Next week", "Already done", "No date"):
+    for absent in ("Next week", "Already done", "No date", "Rival's delegation"):
         assert absent not in section
 
 

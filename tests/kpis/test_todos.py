@@ -4,15 +4,16 @@ agenda until done. Acme IT is in America/Chicago."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
 from kpis.models import Todo
-from kpis.selectors import agenda_todos, on_agenda
+from kpis.selectors import agenda_lists, agenda_todos, on_agenda
 from kpis.services import save_todos
+from msp_ops.lib import weeks
 from msp_ops.orgs.batches import BatchValidationError
 from tests.api.conftest import patch, post
 
@@ -156,3 +157,37 @@ def test_todo_due_dates_in_the_week_before_a_review_stay_calendar_days(org, foun
     [saved] = save_todos(org=org, todos=[new_todo(founder)], now=chi(3, 8, 23, 30))
     assert Todo.objects.get(pk=saved.obj.pk).due_date == date(2025, 3, 15)
     assert Todo.objects.get(pk=saved.obj.pk).created_week == date(2025, 3, 3)
+
+
+def test_the_dashboards_agenda_reads_the_same_rule_as_the_orm(org, other_org, founder, stranger):
+    # The dashboard reads agenda_rule as SQL of its own (kpis.selectors.agenda_lists). To-dos
+    # created in each of four weeks around Chicago's spring-forward (2025-03-09), open or done at
+    # each week's first instant, 1 µs either side of it, or mid-week; the same in another org.
+    mondays = [date(2025, 2, 24) + timedelta(weeks=n) for n in range(5)]
+    step = timedelta(microseconds=1)
+    moments = [None, chi(3, 12, 15, 30)]
+    for monday in mondays:
+        start = weeks.week_bounds(monday, CHI)[0]
+        moments += [start - step, start, start + step]
+    for owner, owner_org in ((founder, org), (stranger, other_org)):
+        Todo.objects.bulk_create(
+            Todo(
+                organization=owner_org, title=f"{created} {done_at}", owner=owner, ticket_category="VPN",
+                created_week=created, due_date=created + timedelta(days=8 - n % 3),
+                done=done_at is not None, done_at=done_at,
+            )
+            for created in mondays[:4]
+            for n, done_at in enumerate(moments)
+        )  # fmt: skip
+    todos = Todo.objects.for_org(org)
+    flags = set()
+    for monday in [*mondays, mondays[-1] + timedelta(weeks=1)]:
+        last = set(on_agenda(todos, monday - timedelta(weeks=1), CHI).values_list("pk", flat=True))
+        this = set(on_agenda(todos, monday, CHI).values_list("pk", flat=True))
+        by_the_orm = todos.filter(pk__in=last | this).select_related("owner").order_by("due_date", "id")
+
+        read = [(t.pk, t.on_last_agenda, t.owner.username) for t in agenda_lists(org, monday)]
+
+        assert read == [(t.pk, t.pk in last, t.owner.username) for t in by_the_orm], monday
+        flags |= {on_last for _, on_last, _ in read}
+    assert flags == {True, False}

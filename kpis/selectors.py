@@ -41,26 +41,20 @@ def kpi_targets(org: Organization) -> KpiTargets:
 def rollup_settings(org: Organization) -> tuple[SlaPolicy, KpiTargets]:
     """``sla_policy(org)`` and ``kpi_targets(org)`` in one query (the rollup reads both for every
     organization; ``msp_ops.lib.rawrows``)."""
-    sql, policy_reader, targets_reader = _settings_statement()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [org.pk, org.pk])
-        row = cursor.fetchone()
-    policy = policy_reader.read(row) if row[0] is not None else SlaPolicy(organization=org)
-    split = len(policy_reader.fields)
-    targets = targets_reader.read(row, split) if row[split] is not None else KpiTargets(organization=org)
-    return policy, targets
+    sql, readers = _settings_statement()
+    [(policy, targets)] = fetch_objects(sql, [org.pk, org.pk], readers)
+    return policy or SlaPolicy(organization=org), targets or KpiTargets(organization=org)
 
 
 @cache
-def _settings_statement() -> tuple[str, RowReader, RowReader]:
+def _settings_statement() -> tuple[str, tuple[RowReader, RowReader]]:
     policy, targets = RowReader(SlaPolicy), RowReader(KpiTargets)
-    quote = connection.ops.quote_name
     sql = (
         f"SELECT {policy.columns('p')}, {targets.columns('t')} FROM (SELECT 1) AS one"
-        f" LEFT JOIN {quote(SlaPolicy._meta.db_table)} p ON p.organization_id = %s"
-        f" LEFT JOIN {quote(KpiTargets._meta.db_table)} t ON t.organization_id = %s"
+        f" LEFT JOIN {policy.table} p ON p.organization_id = %s"
+        f" LEFT JOIN {targets.table} t ON t.organization_id = %s"
     )
-    return sql, policy, targets
+    return sql, (policy, targets)
 
 
 def open_tickets(org: Organization, at: datetime):
@@ -203,25 +197,15 @@ _AGENDA_RULE = "(t.created_week <= %s AND (NOT t.done OR t.done_at >= %s))"
 
 @cache
 def _dashboard_statements() -> dict[str, tuple[str, tuple[RowReader, ...]]]:
-    quote = connection.ops.quote_name
-
-    def table(model) -> str:
-        return quote(model._meta.db_table)
-
-    targets, kpi, todo, owner = (
-        RowReader(KpiTargets),
-        RowReader(WeeklyKpi),
-        RowReader(Todo),
-        RowReader(get_user_model()),
-    )
-    delegation, category, delegate = RowReader(Delegation), RowReader(Category), RowReader(Delegate)
+    targets, kpi, todo, owner = (RowReader(m) for m in (KpiTargets, WeeklyKpi, Todo, get_user_model()))
+    delegation, category, delegate = (RowReader(m) for m in (Delegation, Category, Delegate))
     return {
         "targets": (
-            f"SELECT {targets.columns('t')} FROM {table(KpiTargets)} t WHERE t.organization_id = %s",
+            f"SELECT {targets.columns('t')} FROM {targets.table} t WHERE t.organization_id = %s",
             (targets,),
         ),
         "rows": (
-            f"SELECT {kpi.columns('k')} FROM {table(WeeklyKpi)} k"
+            f"SELECT {kpi.columns('k')} FROM {kpi.table} k"
             " WHERE k.organization_id = %s AND k.week >= %s AND k.week <= %s ORDER BY k.week",
             (kpi,),
         ),
@@ -229,15 +213,15 @@ def _dashboard_statements() -> dict[str, tuple[str, tuple[RowReader, ...]]]:
         # in ``Todo``'s order (due date, id).
         "agenda": (
             f"SELECT {todo.columns('t')}, {owner.columns('u')}, {_AGENDA_RULE}"
-            f" FROM {table(Todo)} t JOIN {table(get_user_model())} u ON u.id = t.owner_id"
+            f" FROM {todo.table} t JOIN {owner.table} u ON u.id = t.owner_id"
             f" WHERE t.organization_id = %s AND ({_AGENDA_RULE} OR {_AGENDA_RULE})"
             " ORDER BY t.due_date, t.id",
             (todo, owner),
         ),
         "due": (
             f"SELECT {delegation.columns('d')}, {category.columns('c')}, {delegate.columns('e')}"
-            f" FROM {table(Delegation)} d JOIN {table(Category)} c ON c.id = d.category_id"
-            f" LEFT JOIN {table(Delegate)} e ON e.id = d.delegate_id"
+            f" FROM {delegation.table} d JOIN {category.table} c ON c.id = d.category_id"
+            f" LEFT JOIN {delegate.table} e ON e.id = d.delegate_id"
             " WHERE d.organization_id = %s AND d.status = %s AND d.review_date <= %s"
             " ORDER BY d.review_date, d.id",
             (delegation, category, delegate),

@@ -28,6 +28,10 @@ class RowReader:
             if convert := connection.ops.get_db_converters(column) + f.get_db_converters(connection):
                 self.converters.append((index, column, convert))
 
+    @property
+    def table(self) -> str:
+        return connection.ops.quote_name(self.model._meta.db_table)
+
     def columns(self, alias: str) -> str:
         quote = connection.ops.quote_name
         return ", ".join(f"{alias}.{quote(f.column)}" for f in self.fields)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
 from msp_ops.lib.rawrows import RowReader, fetch_objects
@@ -37,11 +36,9 @@ def user_memberships(request: HttpRequest) -> list[Membership]:
 @cache
 def _memberships_statement() -> tuple[str, tuple[RowReader, RowReader]]:
     membership, organization = RowReader(Membership), RowReader(Organization)
-    quote = connection.ops.quote_name
     sql = (
-        f"SELECT {membership.columns('m')}, {organization.columns('o')}"
-        f" FROM {quote(Membership._meta.db_table)} m"
-        f" JOIN {quote(Organization._meta.db_table)} o ON o.id = m.organization_id"
+        f"SELECT {membership.columns('m')}, {organization.columns('o')} FROM {membership.table} m"
+        f" JOIN {organization.table} o ON o.id = m.organization_id"
         " WHERE m.user_id = %s ORDER BY o.name, m.organization_id"
     )
     return sql, (membership, organization)

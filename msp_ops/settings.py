@@ -51,6 +51,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_ENGINE = "msp_ops.orgs.sessions"  # the db engine, its read a statement (every page)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 
@@ -100,3 +102,22 @@ def test_navigation_shows_only_what_the_role_may_open(request, role, links):
     nav = body.split('<nav class="nav"', 1)[1].split("</nav>", 1)[0]
     for label in ["Today", "Audits", "Import/export", "API tokens"]:
         assert (f">{label}</a>" in nav) == (label in links), label
+
+
+def test_a_session_opens_pages_until_it_expires_then_the_page_asks_to_log_in(founder_client, founder):
+    # msp_ops.orgs.sessions reads the session with a statement of its own: a live session signs
+    # the page in; at its expiry date (or an unknown key) it is gone, and the user logs in again.
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    assert founder_client.get(TODAY).status_code == 200
+    key = founder_client.cookies["sessionid"].value
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + timedelta(minutes=1))
+    assert founder_client.get(TODAY).status_code == 200
+
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now())
+    response = founder_client.get(TODAY)
+    assert (response.status_code, response.url) == (302, f"/login/?next={TODAY}")
+
+    founder_client.cookies["sessionid"] = "x" * 32  # a key no session has
+    assert founder_client.get(TODAY).url == f"/login/?next={TODAY}"

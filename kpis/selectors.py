@@ -16,7 +16,17 @@ from django.db.models.functions import Coalesce, Lower, NullIf
 from audits.models import Category
 from delegation.models import Delegate, Delegation, DelegationStatus, Interruption
 from kpis.formulas import CategoryAge, hours
-from kpis.models import UNASSIGNED, UNCATEGORIZED, KpiTargets, Severity, SlaPolicy, Ticket, Todo, WeeklyKpi
+from kpis.models import (
+    UNASSIGNED,
+    UNCATEGORIZED,
+    KpiTargets,
+    RollupRun,
+    Severity,
+    SlaPolicy,
+    Ticket,
+    Todo,
+    WeeklyKpi,
+)
 from msp_ops.lib import weeks
 from msp_ops.lib.pgvalues import from_micros, micros, timestamptz_array
 from msp_ops.lib.rawrows import RowReader, fetch_objects
@@ -199,6 +209,7 @@ _AGENDA_RULE = "(t.created_week <= %s AND (NOT t.done OR t.done_at >= %s))"
 def _dashboard_statements() -> dict[str, tuple[str, tuple[RowReader, ...]]]:
     targets, kpi, todo, owner = (RowReader(m) for m in (KpiTargets, WeeklyKpi, Todo, get_user_model()))
     delegation, category, delegate = (RowReader(m) for m in (Delegation, Category, Delegate))
+    run = RowReader(RollupRun)
     return {
         "targets": (
             f"SELECT {targets.columns('t')} FROM {targets.table} t WHERE t.organization_id = %s",
@@ -217,6 +228,13 @@ def _dashboard_statements() -> dict[str, tuple[str, tuple[RowReader, ...]]]:
             f" WHERE t.organization_id = %s AND ({_AGENDA_RULE} OR {_AGENDA_RULE})"
             " ORDER BY t.due_date, t.id",
             (todo, owner),
+        ),
+        # The latest unfinished run requested since a moment, in ``RollupRun``'s order.
+        "running": (
+            f"SELECT {run.columns('r')} FROM {run.table} r"
+            " WHERE r.organization_id = %s AND r.finished_at IS NULL AND r.requested_at >= %s"
+            " ORDER BY r.requested_at DESC, r.id DESC LIMIT 1",
+            (run,),
         ),
         "due": (
             f"SELECT {delegation.columns('d')}, {category.columns('c')}, {delegate.columns('e')}"
@@ -432,3 +450,11 @@ def _aged_at_moments_portable(
         )
         ages.append([CategoryAge(*row) for row in rows])
     return ages
+
+
+def running_rollup(org: Organization, since: datetime) -> RollupRun | None:
+    """The organization's latest "recompute now" not finished yet that was requested at or
+    after ``since`` (an older unfinished one is taken as lost)."""
+    sql, readers = _dashboard_statements()["running"]
+    found = fetch_objects(sql, [org.pk, *_dates(since)], readers)
+    return found[0][0] if found else None

@@ -31,7 +31,14 @@ from delegation.models import UNCATEGORIZED, Channel, Delegation
 from kpis import formulas, services
 from kpis.forms import monday_or_none
 from kpis.models import KpiTargets, RollupRun, WeeklyKpi
-from kpis.selectors import agenda_lists, delegations_due, kpi_targets, weekly_row, weekly_rows
+from kpis.selectors import (
+    agenda_lists,
+    delegations_due,
+    kpi_targets,
+    running_rollup,
+    weekly_row,
+    weekly_rows,
+)
 from kpis.views.common import STATUS_TEXT, render_local, team_order, week_arg
 from msp_ops.lib import weeks
 from msp_ops.lib.htmx import wants_partial
@@ -304,11 +311,10 @@ def _freshness(row: WeeklyKpi | None, org: Organization, week: date, now: dateti
 def _active_run(request: HttpRequest, now: datetime) -> RollupRun | None:
     """The run of ``?run=`` (the no-JavaScript redirect after "Recompute now"), else one still
     running that was requested lately: a reload keeps showing its progress."""
-    runs = RollupRun.objects.for_org(request.org)
     run_id = request.GET.get("run", "")
     if run_id.isdigit():
-        return runs.filter(pk=int(run_id)).first()
-    return runs.filter(finished_at__isnull=True, requested_at__gte=now - RUN_FRESH).first()
+        return RollupRun.objects.for_org(request.org).filter(pk=int(run_id)).first()
+    return running_rollup(request.org, now - RUN_FRESH)
 
 
 def figures_context(request: HttpRequest, week: date, now: datetime) -> dict[str, Any]:
@@ -462,10 +468,8 @@ def _progress_response(request: HttpRequest, run: RollupRun, status: int = 200) 
 def rollup_request(request: HttpRequest) -> HttpResponse:
     """Queues the recompute of the previous and the current week, unless one is running."""
     now = timezone.now()
-    running = RollupRun.objects.for_org(request.org).filter(
-        finished_at__isnull=True, requested_at__gte=now - RUN_FRESH
-    )
-    run = running.first() or services.request_rollup(org=request.org, user=request.user)
+    running = running_rollup(request.org, now - RUN_FRESH)
+    run = running or services.request_rollup(org=request.org, user=request.user)
     run.refresh_from_db()  # the queue may have refused it already (or an eager task finished it)
     if wants_partial(request):
         return _progress_response(request, run, 202)

@@ -21,6 +21,7 @@ class RowReader:
         self.model = model
         self.fields = list(model._meta.concrete_fields)
         self.attnames = [f.attname for f in self.fields]
+        self.pk_index = self.attnames.index(model._meta.pk.attname)
         # As the ORM converts values read (none on PostgreSQL today; kept for any field to come).
         self.converters = []
         for index, f in enumerate(self.fields):
@@ -47,8 +48,8 @@ class RowReader:
 
 def fetch_objects(sql: str, params: Sequence[Any], readers: Sequence[RowReader]) -> list[tuple]:
     """Runs ``sql`` and reads each row as one object per reader, in the order of their columns
-    (None where a reader's first column, its primary key, is NULL: a LEFT JOIN's missing row),
-    followed by the row's remaining columns."""
+    (None where the reader's primary key is NULL: a LEFT JOIN's missing row), followed by the
+    row's remaining columns."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -56,7 +57,7 @@ def fetch_objects(sql: str, params: Sequence[Any], readers: Sequence[RowReader])
     for row in rows:
         objects, start = [], 0
         for reader in readers:
-            objects.append(reader.read(row, start) if row[start] is not None else None)
+            objects.append(reader.read(row, start) if row[start + reader.pk_index] is not None else None)
             start += len(reader.fields)
         found.append((*objects, *row[start:]))
     return found

@@ -448,6 +448,33 @@ def test_a_second_click_while_a_run_is_under_way_shows_the_same_run(org, manager
     assert f"/kpis/rollup/{running.pk}/" in body(response)
 
 
+def test_a_reload_shows_the_run_under_way_not_a_lost_a_finished_or_another_orgs_one(org, other_org, manager):
+    # A run not finished 15 minutes after it was requested is taken as lost (RUN_FRESH).
+    def run(organization, minutes_ago: int, finished: bool = False) -> RollupRun:
+        made = RollupRunFactory(organization=organization, weeks_total=2, weeks_done=1, finished_at=None)
+        RollupRun.objects.filter(pk=made.pk).update(
+            requested_at=NOW - timedelta(minutes=minutes_ago), finished_at=NOW if finished else None
+        )
+        return made
+
+    lost, finished = run(org, 16), run(org, 1, finished=True)
+    theirs = run(other_org, 1)
+    client = client_for(manager)
+
+    def shown() -> list[int]:
+        html = body(client.get(DASHBOARD))
+        return [r.pk for r in (lost, finished, theirs, *fresh) if f"/kpis/rollup/{r.pk}/" in html]
+
+    fresh = []
+    assert shown() == []
+    fresh = [run(org, 15)]  # requested exactly 15 minutes ago: still under way
+    assert shown() == [fresh[0].pk]
+    fresh.append(run(org, 14))
+    assert shown() == [fresh[1].pk]  # the latest of the two under way
+    assert f"/kpis/rollup/{fresh[1].pk}/" in body(client.post("/kpis/rollup/", **HTMX))
+    assert RollupRun.objects.count() == 5  # no new run while one is under way
+
+
 @pytest.mark.parametrize("role", ["viewer", "technician"])
 def test_only_founders_and_service_managers_recompute(request, role):
     response = client_for(request.getfixturevalue(role)).post("/kpis/rollup/", **HTMX)

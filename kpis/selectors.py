@@ -29,7 +29,7 @@ from kpis.models import (
 )
 from msp_ops.lib import weeks
 from msp_ops.lib.pgvalues import from_micros, micros, timestamptz_array
-from msp_ops.lib.rawrows import RowReader, fetch_objects
+from msp_ops.lib.rawrows import RowReader, db_dates, fetch_first, fetch_objects
 from msp_ops.orgs.models import Organization
 
 STANDUP_HORIZON = timedelta(hours=24)
@@ -43,9 +43,8 @@ def sla_policy(org: Organization) -> SlaPolicy:
 def kpi_targets(org: Organization) -> KpiTargets:
     """The organization's KPI targets (SPEC's defaults, unsaved, for an organization without
     them); a statement of ``_dashboard_statements`` (every dashboard request reads them)."""
-    sql, readers = _dashboard_statements()["targets"]
-    found = fetch_objects(sql, [org.pk], readers)
-    return found[0][0] if found else KpiTargets(organization=org)
+    sql, (reader,) = _dashboard_statements()["targets"]
+    return fetch_first(sql, [org.pk], reader) or KpiTargets(organization=org)
 
 
 def rollup_settings(org: Organization) -> tuple[SlaPolicy, KpiTargets]:
@@ -247,19 +246,10 @@ def _dashboard_statements() -> dict[str, tuple[str, tuple[RowReader, ...]]]:
     }
 
 
-def _dates(*values: date | datetime) -> list:
-    """Dates and datetimes as the ORM passes them to this database (SQLite: text)."""
-    ops = connection.ops
-    return [
-        ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else ops.adapt_datefield_value(v)
-        for v in values
-    ]
-
-
 def weekly_rows(org: Organization, first: date, last: date) -> dict[date, WeeklyKpi]:
     """The organization's rolled-up rows of the Mondays ``first`` to ``last``, by week."""
     sql, readers = _dashboard_statements()["rows"]
-    return {row.week: row for (row,) in fetch_objects(sql, [org.pk, *_dates(first, last)], readers)}
+    return {row.week: row for (row,) in fetch_objects(sql, [org.pk, *db_dates(first, last)], readers)}
 
 
 def agenda_lists(org: Organization, monday: date) -> list[Todo]:
@@ -267,8 +257,8 @@ def agenda_lists(org: Organization, monday: date) -> list[Todo]:
     each with its owner and ``on_last_agenda`` (whether it was on the week before's)."""
     sql, readers = _dashboard_statements()["agenda"]
     before = monday - timedelta(weeks=1)
-    last = _dates(before, weeks.week_bounds(before, org.tz)[0])
-    this = _dates(monday, weeks.week_bounds(monday, org.tz)[0])
+    last = db_dates(before, weeks.week_bounds(before, org.tz)[0])
+    this = db_dates(monday, weeks.week_bounds(monday, org.tz)[0])
     todos = []
     for todo, owner, on_last in fetch_objects(sql, [*last, org.pk, *last, *this], readers):
         Todo.owner.field.set_cached_value(todo, owner)
@@ -281,12 +271,19 @@ def delegations_due(org: Organization, by: date) -> list[Delegation]:
     """Handed-off delegations whose review date is ``by`` or before, with category and delegate."""
     sql, readers = _dashboard_statements()["due"]
     found = []
-    params = [org.pk, DelegationStatus.HANDED_OFF.value, *_dates(by)]
+    params = [org.pk, DelegationStatus.HANDED_OFF.value, *db_dates(by)]
     for delegation, category, delegate in fetch_objects(sql, params, readers):
         Delegation.category.field.set_cached_value(delegation, category)
         Delegation.delegate.field.set_cached_value(delegation, delegate)
         found.append(delegation)
     return found
+
+
+def running_rollup(org: Organization, since: datetime) -> RollupRun | None:
+    """The organization's latest "recompute now" not finished yet that was requested at or
+    after ``since`` (an older unfinished one is taken as lost)."""
+    sql, (reader,) = _dashboard_statements()["running"]
+    return fetch_first(sql, [org.pk, *db_dates(since)], reader)
 
 
 # --- the rollup's set-based reads (many weeks in one query each) ---------------------------
@@ -450,11 +447,3 @@ def _aged_at_moments_portable(
         )
         ages.append([CategoryAge(*row) for row in rows])
     return ages
-
-
-def running_rollup(org: Organization, since: datetime) -> RollupRun | None:
-    """The organization's latest "recompute now" not finished yet that was requested at or
-    after ``since`` (an older unfinished one is taken as lost)."""
-    sql, readers = _dashboard_statements()["running"]
-    found = fetch_objects(sql, [org.pk, *_dates(since)], readers)
-    return found[0][0] if found else None

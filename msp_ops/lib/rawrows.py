@@ -9,6 +9,7 @@ each column through the converters the ORM applies.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, models
@@ -46,18 +47,35 @@ class RowReader:
         return self.model.from_db(connection.alias, self.attnames, values)
 
 
+def read_objects(row: Sequence[Any], readers: Sequence[RowReader]) -> tuple:
+    """One object per reader out of ``row``, in the order of their columns (None where the
+    reader's primary key is NULL: a LEFT JOIN's missing row), then the row's remaining columns."""
+    objects, start = [], 0
+    for reader in readers:
+        objects.append(reader.read(row, start) if row[start + reader.pk_index] is not None else None)
+        start += len(reader.fields)
+    return (*objects, *row[start:])
+
+
 def fetch_objects(sql: str, params: Sequence[Any], readers: Sequence[RowReader]) -> list[tuple]:
-    """Runs ``sql`` and reads each row as one object per reader, in the order of their columns
-    (None where the reader's primary key is NULL: a LEFT JOIN's missing row), followed by the
-    row's remaining columns."""
+    """Runs ``sql`` and reads each row with ``read_objects``."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    found = []
-    for row in rows:
-        objects, start = [], 0
-        for reader in readers:
-            objects.append(reader.read(row, start) if row[start + reader.pk_index] is not None else None)
-            start += len(reader.fields)
-        found.append((*objects, *row[start:]))
-    return found
+    return [read_objects(row, readers) for row in rows]
+
+
+def fetch_first(sql: str, params: Sequence[Any], reader: RowReader) -> models.Model | None:
+    """The object of the first row ``sql`` answers (one reader), or None without a row."""
+    found = fetch_objects(sql, params, (reader,))
+    return found[0][0] if found else None
+
+
+def db_dates(*values: date | datetime) -> list:
+    """Dates and datetimes as the ORM passes them to this database (SQLite: text), for the
+    parameters of a statement."""
+    ops = connection.ops
+    return [
+        ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else ops.adapt_datefield_value(v)
+        for v in values
+    ]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from msp_ops.lib.prepared import Prepared
-from msp_ops.lib.rawrows import RowReader
+from msp_ops.lib.rawrows import RowReader, read_objects
 from msp_ops.orgs.models import ApiToken, Membership, Organization, hash_token_key
 
 # last_used_at is written at most this often per token, so a busy script does not turn
@@ -65,11 +65,7 @@ def active_token(key_hash: str) -> ApiToken | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    objects, start = [], 0
-    for reader in readers:
-        objects.append(reader.read(row, start))
-        start += len(reader.fields)
-    token, membership, organization, user = objects
+    token, membership, organization, user = read_objects(row, readers)
     membership.organization, membership.user = organization, user
     token.membership = membership
     return token

@@ -13,30 +13,28 @@ from __future__ import annotations
 from functools import cache
 
 from django.contrib.sessions.backends import db
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 
-from msp_ops.lib.rawrows import RowReader, fetch_objects
+from msp_ops.lib.rawrows import RowReader, db_dates, fetch_first
 
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self) -> models.Model | None:
         """The session of this key that has not expired, as the ``db`` engine reads it; None
         (and the key dropped: a new session is made when saved) otherwise."""
-        sql, readers = _session_statement(self.model)
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        found = fetch_objects(sql, [self.session_key, now], readers) if self.session_key else []
-        if found:
-            return found[0][0]
-        self._session_key = None
-        return None
+        sql, reader = _session_statement(self.model)
+        found = fetch_first(sql, [self.session_key, *db_dates(timezone.now())], reader)
+        if found is None:
+            self._session_key = None
+        return found
 
 
 @cache
-def _session_statement(model: type[models.Model]) -> tuple[str, tuple[RowReader]]:
+def _session_statement(model: type[models.Model]) -> tuple[str, RowReader]:
     session = RowReader(model)
     sql = (
         f"SELECT {session.columns('s')} FROM {session.table} s"
         " WHERE s.session_key = %s AND s.expire_date > %s"
     )
-    return sql, (session,)
+    return sql, session

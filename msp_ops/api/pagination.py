@@ -27,7 +27,12 @@ DEFAULT_PAGE_SIZE = 100
 
 
 def _keyset_after(fields: Sequence[str], values: Sequence[Any]) -> Q:
-    """Rows strictly after ``values`` in the order ``fields`` (``-name`` descending)."""
+    """Rows strictly after ``values`` in the order ``fields`` (``-name`` descending).
+
+    Led by the first field's bound (``a >= x AND (a > x OR (a = x AND b > y))``): the same
+    rows, and PostgreSQL starts its index scan at the cursor instead of at the range's start
+    and filtering out every earlier page (the last page of a founder's year skipped 14,000)."""
+    first = fields[0].lstrip("-")
     condition = Q()
     for i, field in enumerate(fields):
         name = field.lstrip("-")
@@ -35,7 +40,7 @@ def _keyset_after(fields: Sequence[str], values: Sequence[Any]) -> Q:
         for earlier, value in zip(fields[:i], values[:i], strict=True):
             step &= Q(**{earlier.lstrip("-"): value})
         condition |= step
-    return condition
+    return Q(**{f"{first}__{'lte' if fields[0].startswith('-') else 'gte'}": values[0]}) & condition
 
 
 def _flip(field: str) -> str:

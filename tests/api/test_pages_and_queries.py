@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audits.models import TimeAudit, TimeEntry
+from msp_ops.api.pagination import _keyset_after
 from tests.api.conftest import AUDITS, ENTRIES, item, post
 from tests.factories import MembershipFactory, TimeAuditFactory, TimeEntryFactory
 
@@ -59,6 +60,35 @@ def test_pages_follow_next_and_previous_in_a_stable_order(api, founder, org):
             assert [e["id"] for e in previous["results"]] == expected[:2]
     assert seen == expected
     assert pages == 3
+
+
+@pytest.mark.parametrize(
+    "order", [("started_at", "id"), ("-started_at", "-id"), ("started_at", "-id"), ("-started_at", "id")]
+)
+def test_the_rows_after_a_cursor_are_exactly_those_after_it_in_the_order(order, founder, org):
+    # Led by the first field's bound for the index; ties on it still fall back to the second.
+    members = [founder] + [MembershipFactory(organization=org).user for _ in range(2)]
+    for n in range(4):
+        for member in members[: 1 + n % 3]:
+            TimeEntryFactory(organization=org, user=member, started_at=START + timedelta(hours=n))
+    entries = list(TimeEntry.objects.filter(organization=org))
+
+    def key(entry):
+        return tuple(
+            -getattr(entry, f[1:]).timestamp()
+            if f.startswith("-") and f[1:] == "started_at"
+            else -getattr(entry, f[1:])
+            if f.startswith("-")
+            else getattr(entry, f).timestamp()
+            if f == "started_at"
+            else getattr(entry, f)
+            for f in order
+        )
+
+    for cursor in entries:
+        values = [getattr(cursor, f.lstrip("-")) for f in order]
+        after = TimeEntry.objects.filter(organization=org).filter(_keyset_after(order, values))
+        assert sorted(e.pk for e in after) == sorted(e.pk for e in entries if key(e) > key(cursor))
 
 
 @pytest.mark.parametrize("size", ["0", "1001", "ten", "-5"])

@@ -30,8 +30,8 @@ def _keyset_after(fields: Sequence[str], values: Sequence[Any]) -> Q:
     """Rows strictly after ``values`` in the order ``fields`` (``-name`` descending).
 
     Led by the first field's bound (``a >= x AND (a > x OR (a = x AND b > y))``): the same
-    rows, and PostgreSQL starts its index scan at the cursor instead of at the range's start
-    and filtering out every earlier page (the last page of a founder's year skipped 14,000)."""
+    rows, and PostgreSQL can start its index scan at the cursor: with the ``OR`` alone it
+    sometimes began at the range's start and dropped every earlier page's rows on the way."""
     first = fields[0].lstrip("-")
     condition = Q()
     for i, field in enumerate(fields):

@@ -8,9 +8,8 @@ same text:
 
 - ``{% url %}`` reverses through a bounded cache keyed by everything the answer depends on:
   the view name, the arguments, the current application, the URLconf, the script prefix and
-  the language.
-  Arguments other than text and integers (a model object, a list) are reversed each time, as
-  Django does.
+  the language. Arguments other than text and integers (a model object, a list) are reversed
+  each time, as Django does.
 - ``|date`` remembers the text of a ``date`` (not a ``datetime``: its zone and fold would be
   part of the answer) per format and active language. Everything else goes to Django's filter.
 
@@ -49,6 +48,7 @@ def _plain(values) -> bool:
 
 class RememberedURLNode(defaulttags.URLNode):
     def render(self, context) -> str:
+        # Django's ``URLNode.render`` (5.2) line for line, its ``reverse`` call remembered.
         args = [arg.resolve(context) for arg in self.args]
         kwargs = {k: v.resolve(context) for k, v in self.kwargs.items()}
         view_name = self.view_name.resolve(context)

@@ -219,6 +219,8 @@ def _when(
                 length += timedelta(minutes=int(extra_minutes or 0))
         except InvalidOperation:
             raise QuickAddError(START_HINT) from None
+        except OverflowError:  # more days than a timedelta holds: far past the limit
+            raise QuickAddError(TOO_LONG) from None
         length = timedelta(seconds=round(length.total_seconds() / 60) * 60)
         if length <= timedelta(0):
             raise QuickAddError("A duration must be at least one minute.")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from functools import cache
 from itertools import pairwise
 from typing import Any
@@ -181,7 +182,8 @@ def audit_report(audit: TimeAudit) -> AuditReport:
     for name, condition in QUADRANTS.items():
         figures[f"q_{name}"] = _sum(start, end, condition)
     figures["q_unflagged"] = _sum(start, end, Q(urgent__isnull=True) | Q(important__isnull=True))
-    totals = {key: to_hours(value) for key, value in entries.aggregate(**figures).items()}
+    sums = entries.aggregate(**figures)
+    totals = {key: to_hours(value) for key, value in sums.items()}
 
     per_category = (
         entries.values("category__slug", "category__name")
@@ -207,7 +209,8 @@ def audit_report(audit: TimeAudit) -> AuditReport:
         end_date=audit.end_date,
         logged_hours=totals["logged"],
         hours_by_day=hours_by_day,
-        empty_days=[day for day, hours in hours_by_day.items() if not hours],
+        # Empty: no part of an entry on the day, however short (10 s reads 0.00 h, yet logged).
+        empty_days=[day for day in window_days if not sums[f"day_{day:%Y%m%d}"]],
         hours_by_tag={tag: totals[f"sum_tag_{tag}"] for tag in TAG_FIELDS},
         untagged_hours=totals["untagged"],
         reclaimable_hours=totals["reclaimable"],
@@ -284,12 +287,16 @@ def visible_audits(*, org, user=None) -> list[TimeAudit]:
     return list(audits.order_by("-start_date", "user__username"))
 
 
-def hours_in_windows(entries, windows: dict[Any, tuple[datetime, datetime, Q | None]]) -> dict[Any, Decimal]:
+def hours_in_windows(
+    entries, windows: dict[Any, tuple[datetime, datetime, Q | None]], *, exact: bool = False
+) -> dict[Any, Decimal | Fraction]:
     """Hours of ``entries`` inside each window [start, end), clipped at its edges, in one query.
 
     ``windows`` maps a key to (start, end, condition); the condition narrows the entries of
     that window (e.g. one category). The delegation's "hours freed" and the weekly KPIs
-    split entries at local week boundaries with it (SPEC 1 "Weeks").
+    split entries at local week boundaries with it (SPEC 1 "Weeks"). ``exact``: each figure
+    unrounded, a ``Fraction`` of whole microseconds, for a caller that combines several
+    figures and rounds once (hours freed averages weeks).
     """
     if not windows:
         return {}
@@ -298,6 +305,12 @@ def hours_in_windows(entries, windows: dict[Any, tuple[datetime, datetime, Q | N
         touching = Q(started_at__lt=end, ended_at__gt=start)
         figures[f"w{number}"] = _sum(start, end, touching & condition if condition is not None else touching)
     totals = entries.order_by().aggregate(**figures)
+    if exact:
+        micro = timedelta(microseconds=1)
+        return {
+            key: Fraction((totals[f"w{number}"] or timedelta(0)) // micro, 3_600_000_000)
+            for number, key in enumerate(windows)
+        }
     return {key: to_hours(totals[f"w{number}"]) for number, key in enumerate(windows)}
 
 

@@ -38,6 +38,7 @@ from audits.csvio.reading import (
 )
 from audits.models import DEFAULT_CATEGORY_SLUG, TAG_FIELDS, Category, Handling, Source, TimeEntry
 from audits.services import BatchValidationError, save_time_entries
+from msp_ops.lib.ids import parse_id
 from msp_ops.orgs.models import Organization
 
 
@@ -65,14 +66,15 @@ class ImportReport:
     @property
     def summary(self) -> str:
         label = FORMAT_LABELS[self.format]
+        rows = f"{self.rows} row{'s' if self.rows != 1 else ''}"
         if self.refused:
             bad = len({error.row for error in self.errors})
             return (
-                f"{label} CSV, {self.rows} rows: nothing was stored because {bad} "
+                f"{label} CSV, {rows}: nothing was stored because {bad} "
                 f"row{'s' if bad != 1 else ''} {'have' if bad != 1 else 'has'} errors. "
                 "Fix them, or choose to skip bad rows."
             )
-        text = f"{label} CSV, {self.rows} rows: {self.created} created, {self.updated} updated"
+        text = f"{label} CSV, {rows}: {self.created} created, {self.updated} updated"
         return text + (f", {self.skipped} skipped." if self.skipped else ".")
 
 
@@ -217,7 +219,7 @@ def _column_for_field(ctx: _Context, model_field: str) -> str:
 
 def _preload_ours(ctx: _Context, values: list[dict[str, str]]) -> None:
     """The member's entries named by ``id`` and the owners of named ``external_id``s (2 queries)."""
-    ids = {int(v) for row in values if (v := row.get("id", "").strip()).isdigit()}
+    ids = {number for row in values if (number := parse_id(row.get("id", "").strip())) is not None}
     if ids:
         ctx.by_id = TimeEntry.objects.for_org(ctx.org).filter(user=ctx.member).in_bulk(list(ids))
     externals = {v for row in values if (v := row.get("external_id", "").strip())}
@@ -253,14 +255,15 @@ def _parse_ours(ctx: _Context, row: dict[str, str]) -> TimeEntry:
     entry_id = _text(row, "id")
     external_id = _text(row, "external_id") or None
     if entry_id:
-        if not entry_id.isdigit() or int(entry_id) not in ctx.by_id:
+        number = parse_id(entry_id)
+        if number is None or number not in ctx.by_id:
             raise RowProblem(
                 "id", f"No entry #{entry_id} of '{username}' in this organization; clear the id to create it."
             )
-        if int(entry_id) in ctx.used_ids:
+        if number in ctx.used_ids:
             raise RowProblem("id", f"Entry #{entry_id} appears twice in this file.")
-        ctx.used_ids.add(int(entry_id))
-        entry = ctx.by_id[int(entry_id)]
+        ctx.used_ids.add(number)
+        entry = ctx.by_id[number]
     else:
         entry = TimeEntry(organization=ctx.org, user=ctx.member)
     if external_id and (holder := ctx.owners.get(external_id)) and holder != username:

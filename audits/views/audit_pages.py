@@ -96,11 +96,12 @@ def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     may_log = row_access(request, WRITE_TIME_ENTRIES) is not Access.NONE
     today = weeks.today(request.org.tz)
     report = audit_report(audit)
+    empty_days = set(report.empty_days)
     days = [
         {
             "date": day,
             "hours": hours,
-            "empty": not hours and day <= today,
+            "empty": day in empty_days and day <= today,
             "future": day > today,
             "is_today": day == today,
         }

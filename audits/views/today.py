@@ -24,6 +24,7 @@ from audits.selectors import audit_day, day_entries
 from audits.views.common import UNPROCESSABLE, render_local
 from msp_ops.lib import weeks
 from msp_ops.lib.htmx import wants_partial
+from msp_ops.lib.ids import parse_id
 from msp_ops.orgs.access import org_view
 from msp_ops.orgs.roles import Perm
 
@@ -119,11 +120,11 @@ def _today_page(
 def today(request: HttpRequest) -> HttpResponse:
     day = _day_arg(request)
     categories = _categories(request)
-    editing = request.GET.get("edit", "")
-    if not editing.isdigit():
+    editing = parse_id(request.GET.get("edit", ""))
+    if editing is None:
         return _today_page(request, day, categories)
     # Without JavaScript, "Edit" reloads the page with that row as a form.
-    entry = _my_entries(request).filter(pk=int(editing)).first()
+    entry = _my_entries(request).filter(pk=editing).first()
     if entry is None:
         return _today_page(request, day, categories)
     edit_form = EntryForm(categories=categories, tz=request.org.tz, entry=entry)

@@ -2,7 +2,7 @@
 
 - ``StrictSerializer`` refuses fields it does not know, naming them (read-only fields are
   accepted and ignored, so an object read from the API can be sent back), and values of
-  another JSON type than the field's (``5`` for a text, ``"5"`` for a number).
+  another JSON type than the field's (``5`` for a text, ``"5"`` for a number or an integer choice).
 - ``AwareDateTimeField`` takes ISO 8601 with an offset only and answers in the
   organization's zone with its offset.
 - ``StrictBooleanField`` takes JSON ``true``/``false`` (and ``null`` where allowed), not ``"yes"``.
@@ -21,10 +21,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from msp_ops.lib.ids import MAX_ID as MAX_ID  # re-exported: the API modules import it from here
 from msp_ops.lib.weeks import NAIVE_TIME_MESSAGE
 
 BAD_TIME_MESSAGE = "Not an ISO 8601 timestamp; give e.g. 2025-03-03T09:00:00-06:00 (with a UTC offset)."
-MAX_ID = 2**63 - 1  # the largest id a row can have (bigint)
 # Far beyond any time a member logs; keeps every zone conversion and date sum in range.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 RANGE_MESSAGE = f"Give a time between the years {FIRST_YEAR} and {LAST_YEAR}."
@@ -96,7 +96,28 @@ def json_type_fits(field: serializers.Field, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if isinstance(field, serializers.FloatField):
         return isinstance(value, int | float) and not isinstance(value, bool)
+    if integer_choices(field):
+        return isinstance(value, int) and not isinstance(value, bool)
     return True
+
+
+def integer_choices(field: serializers.Field) -> bool:
+    """Whether ``field`` is a choice field whose choices are all integers (``IntegerChoices``):
+    DRF matches ``str(value)``, so it would take ``"3"`` (and a text choice refuses ``3`` itself)."""
+    return (
+        isinstance(field, serializers.ChoiceField)
+        and not isinstance(field, serializers.MultipleChoiceField)  # a list of them
+        and bool(field.choices)
+        and all(isinstance(key, int) and not isinstance(key, bool) for key in field.choices)
+    )
+
+
+def json_type_message(field: serializers.Field) -> str:
+    """What a value of another JSON type than the field's answers: the field's own "invalid"
+    message; an integer choice field answers as an integer field does."""
+    if integer_choices(field):
+        return str(serializers.IntegerField.default_error_messages["invalid"])
+    return str(field.error_messages["invalid"])
 
 
 class StrictSerializer(serializers.Serializer):
@@ -108,7 +129,7 @@ class StrictSerializer(serializers.Serializer):
                 errors = {str(key): [f"Unknown field. Known fields: {known}."] for key in unknown}
             for name, field in self.fields.items():
                 if name in data and not field.read_only and not json_type_fits(field, data[name]):
-                    errors[name] = [str(field.error_messages["invalid"])]
+                    errors[name] = [json_type_message(field)]
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as error:
@@ -221,6 +242,10 @@ def _fast_check(field: serializers.Field):
         return lambda value: value if type(value) is bool or (value is None and allow_null) else _REFUSED
     if type(field) is serializers.ChoiceField and not field.validators:
         choices = field.choice_strings_to_values
+        if integer_choices(field):
+            return lambda value: (
+                choices[str(value)] if type(value) is int and str(value) in choices else fallback(value)
+            )
         return lambda value: choices[value] if type(value) is str and value in choices else fallback(value)
     if type(field) is serializers.CharField and all(
         isinstance(v, _STRING_VALIDATORS) for v in field.validators
@@ -248,19 +273,19 @@ def _fast_check(field: serializers.Field):
     return fallback
 
 
-def lookup_values(items: list[Any], field: str) -> set[str]:
+def lookup_values(items: list[Any], field: str, *, trim_whitespace: bool = True) -> set[str]:
     """The distinct strings a batch names in ``field`` that a database lookup can take.
 
+    Each value is trimmed as the ``CharField`` trims it (``trim_whitespace``, DRF's default),
+    so the lookup sees the value ``validate_<field>`` gets: ``" tickets "`` finds ``tickets``.
     Lookups (usernames, slugs) run before the items are validated, so a value PostgreSQL
     refuses (a NUL character, a lone surrogate) is left out here: the item's field then
     fails validation with DRF's own message ("Null characters are not allowed.") instead of
     the query failing with a 500.
     """
-    return {
-        value
-        for item in items
-        if isinstance(item, Mapping) and isinstance(value := item.get(field), str) and _can_look_up(value)
-    }
+    values = (item.get(field) for item in items if isinstance(item, Mapping))
+    texts = (value.strip() if trim_whitespace else value for value in values if isinstance(value, str))
+    return {text for text in texts if text and _can_look_up(text)}
 
 
 def _can_look_up(value: str) -> bool:
@@ -273,13 +298,16 @@ def _can_look_up(value: str) -> bool:
     return True
 
 
-def members_by_username(request, items: list[Any], field: str = "user") -> dict[str, Any]:
-    """Members of the request's organization named by ``field`` in a batch (one query).
+def members_by_username(
+    request, items: list[Any], field: str = "user", *, trim_whitespace: bool = True
+) -> dict[str, Any]:
+    """Members of the request's organization named by ``field`` in a batch (one query), by
+    the username as the field validates it (trimmed, see ``lookup_values``).
 
     The key's own user is always there (no query when the batch names nobody else). A
     username outside the organization is simply missing: "Unknown user", nothing revealed.
     """
-    names = lookup_values(items, field)
+    names = lookup_values(items, field, trim_whitespace=trim_whitespace)
     names.discard(request.user.get_username())
     members = {request.user.get_username(): request.user}
     if names:

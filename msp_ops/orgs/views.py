@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from msp_ops.lib.ids import parse_id
 from msp_ops.orgs.access import can, org_view
 from msp_ops.orgs.forms import ApiTokenForm
 from msp_ops.orgs.middleware import SESSION_KEY
@@ -51,10 +52,10 @@ def no_organization(request: HttpRequest) -> HttpResponse:
 @require_POST
 def switch_organization(request: HttpRequest) -> HttpResponse:
     """Makes another of the user's organizations current; any other value is a 404."""
-    org_id = request.POST.get("org", "")
+    org_id = parse_id(request.POST.get("org", ""))
     membership = (
-        Membership.objects.filter(user=request.user, organization_id=int(org_id)).first()
-        if org_id.isdigit()
+        Membership.objects.filter(user=request.user, organization_id=org_id).first()
+        if org_id is not None
         else None
     )
     if membership is None:

@@ -86,6 +86,27 @@ def test_manager_pushes_for_any_member(manager_api, technician, founder):
     assert [e["user"] for e in response.json()] == ["tess", "fran", "sam"]
 
 
+@pytest.mark.parametrize("as_batch", [False, True])
+def test_manager_names_a_member_with_spaces_around_the_username(manager_api, founder, as_batch):
+    # The field trims " fran "; the batch's lookup of members must see the same username.
+    body = item(user=" fran ")
+
+    response = post(manager_api, ENTRIES, [body] if as_batch else body)
+
+    assert response.status_code == 201
+    answered = response.json()[0] if as_batch else response.json()
+    assert answered["user"] == "fran"
+    assert TimeEntry.objects.get().user == founder
+
+
+def test_an_audit_for_a_username_with_spaces_around_it(manager_api, founder):
+    response = post(manager_api, AUDITS, {"user": " fran ", "start_date": "2025-03-03"})
+
+    assert response.status_code == 201
+    assert response.json()["user"] == "fran"
+    assert TimeAudit.objects.get().user == founder
+
+
 def test_technician_writes_and_reads_only_its_own_entries(tech_api, technician, founder, org):
     theirs = TimeEntryFactory(organization=org, user=founder, started_at=at(7), ended_at=at(8))
 

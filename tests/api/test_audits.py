@@ -170,3 +170,22 @@ def test_report_field_for_field(api, founder, org):
             },
         ],
     }
+
+
+def test_a_day_holding_only_a_10_second_entry_is_not_empty_in_the_report(api, founder, org):
+    # SPEC 1: empty days are days with no entries; 10 s rounds to 0.00 h yet is an entry.
+    audit = TimeAuditFactory(organization=org, user=founder, start_date=date(2025, 3, 3))
+    short = item(
+        started_at="2025-03-05T09:00:00-06:00",
+        ended_at="2025-03-05T09:00:10-06:00",
+        category="tickets",
+        tags=["repetitive"],
+    )
+    assert post(api, ENTRIES, short).status_code == 201
+
+    report = api.get(f"{AUDITS}{audit.pk}/report/").json()
+
+    assert report["hours_by_day"]["2025-03-05"] == 0.0
+    assert report["empty_days"] == [f"2025-03-0{day}" for day in (3, 4, 6, 7, 8, 9)]  # not the 5th
+    assert report["hours_by_category"] == {"tickets": 0.0}
+    assert [(c["category"], c["hours"], c["entries"]) for c in report["candidates"]] == [("tickets", 0.0, 1)]

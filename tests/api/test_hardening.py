@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from audits.models import TimeAudit, TimeEntry
+from delegation.models import TimeBlock
 from msp_ops.api.parsers import MAX_JSON_DEPTH
 from tests.api.conftest import AUDITS, ENTRIES, at, item, patch, post
 from tests.factories import TimeAuditFactory, TimeEntryFactory
@@ -365,6 +366,45 @@ def test_a_number_for_a_text_field_is_refused_not_turned_into_text(answers):
     assert batch.status_code == 400
     assert batch.json() == [{}, {"activity": ["Not a valid string."], "user": ["Not a valid string."]}]
     assert TimeEntry.objects.count() == 0
+
+
+TIME_BLOCKS = "/api/v1/time-blocks/"
+INTEGER = ["A valid integer is required."]
+
+
+def _block(**overrides) -> dict:
+    return {"kind": "team", "weekday": 3, "start_time": "09:00", "end_time": "10:00", **overrides}
+
+
+def test_a_string_for_an_integer_choice_is_refused_as_for_an_integer_field(answers):
+    # DRF matches a choice by str(value), so it took "3" for Wednesday; strict JSON refuses it
+    # as it refuses "3" for an integer field (and true, which DRF would have called a bad choice).
+    single = post(answers, TIME_BLOCKS, _block(weekday="3"))
+    batch = post(answers, TIME_BLOCKS, [_block(weekday=1), _block(weekday=True), _block(weekday=2.0)])
+    edited = post(answers, TIME_BLOCKS, _block(weekday=4))
+    patched = patch(answers, f"{TIME_BLOCKS}{edited.json()['id']}/", {"weekday": "5"})
+
+    assert (single.status_code, single.json()) == (400, {"weekday": INTEGER})
+    assert (batch.status_code, batch.json()) == (400, [{}, {"weekday": INTEGER}, {"weekday": INTEGER}])
+    assert (patched.status_code, patched.json()) == (400, {"weekday": INTEGER})
+    assert list(TimeBlock.objects.values_list("weekday", flat=True)) == [4]
+
+
+def test_an_integer_choice_still_takes_a_json_integer_and_names_a_bad_one(answers):
+    taken = post(answers, TIME_BLOCKS, [_block(weekday=1), _block(weekday=7)])
+    refused = post(answers, TIME_BLOCKS, _block(weekday=8))
+
+    assert taken.status_code == 201
+    assert [block["weekday"] for block in taken.json()] == [1, 7]
+    assert (refused.status_code, refused.json()) == (400, {"weekday": ['"8" is not a valid choice.']})
+    assert TimeBlock.objects.count() == 2
+
+
+def test_a_number_for_a_text_choice_is_still_refused_as_no_choice(answers):
+    response = post(answers, TIME_BLOCKS, _block(kind=1))
+
+    assert (response.status_code, response.json()) == (400, {"kind": ['"1" is not a valid choice.']})
+    assert TimeBlock.objects.count() == 0
 
 
 def test_any_iso_offset_is_taken_as_the_same_instant(answers):

@@ -166,6 +166,27 @@ def test_duplicate_external_ids_in_one_batch_are_refused(api):
     assert TimeEntry.objects.count() == 0
 
 
+@pytest.mark.parametrize("as_batch", [False, True])
+def test_spaces_around_a_category_slug_are_trimmed_before_the_lookup(api, as_batch):
+    # The field trims " tickets "; the batch's lookup of categories must see the same slug.
+    body = item(category=" tickets ")
+
+    response = post(api, ENTRIES, [body] if as_batch else body)
+
+    assert response.status_code == 201
+    answered = response.json()[0] if as_batch else response.json()
+    assert answered["category"] == "tickets"
+    assert TimeEntry.objects.get().category.slug == "tickets"
+
+
+def test_a_category_slug_of_spaces_only_is_blank(api):
+    response = post(api, ENTRIES, item(category="   "))
+
+    assert response.status_code == 400
+    assert response.json() == {"category": ["This field may not be blank."]}
+    assert TimeEntry.objects.count() == 0
+
+
 def test_an_archived_category_takes_no_new_entries(api, org):
     archive_category(category=Category.objects.get(organization=org, slug="sales"))
 

@@ -173,6 +173,25 @@ def test_progress_shows_the_day_hours_per_day_and_gaps(founder_client, week):
     assert 'href="/audits/today/?day=2025-03-13">Log it</a>' in body
 
 
+def test_a_day_holding_only_a_10_second_entry_is_no_gap_on_the_pages(founder_client, org, founder):
+    # Thursday holds 10 s (0.00 h): logged, so neither progress nor the report calls it empty.
+    log(org, founder, at(13, 9), at(13, 9).replace(second=10), "Quick call", "tickets")
+    audit = start_time_audit(org=org, user=founder, start_date=date(2025, 3, 10))
+
+    progress = founder_client.get(f"/audits/{audit.pk}/").content.decode()
+    empty = re.findall(r'class="audit-day empty[^"]*" data-date="([\d-]+)"', progress)
+    assert empty == ["2025-03-10", "2025-03-11", "2025-03-12", "2025-03-14"]
+    assert '<div class="stat" id="gap-count">4</div>' in progress
+
+    report = founder_client.get(f"/audits/{audit.pk}/report/").content.decode()
+    assert '<tr><th scope="row">Thu 13 Mar</th><td class="num">0.00 h</td></tr>' in report
+    assert report.count('<tr class="empty">') == 6
+    assert (
+        '<div class="card"><div class="stat">6</div><div class="stat-label">days with nothing logged'
+        in report
+    )
+
+
 def test_progress_before_and_after_the_window(founder_client, org, founder):
     upcoming = start_time_audit(org=org, user=founder, start_date=date(2025, 3, 17))
     done = start_time_audit(org=org, user=founder, start_date=date(2025, 3, 3))

@@ -255,6 +255,31 @@ def test_unknown_id_and_extra_fields_are_row_errors(org, founder):
     ]
 
 
+@pytest.mark.parametrize("entry_id", ["abc", "²", "99999999999999999999", "arabic-indic"])
+def test_an_id_that_names_no_row_is_a_row_error(org, founder, entry_id):
+    # "²".isdigit() holds but int() refuses it; int() reads the stored id in Arabic-Indic
+    # digits as that id; the third is past the bigint range.
+    stored = TimeEntryFactory(
+        organization=org,
+        user=founder,
+        started_at=_utc(2025, 3, 4, 14),
+        ended_at=_utc(2025, 3, 4, 15),
+        activity="Backup check",
+    )
+    if entry_id == "arabic-indic":
+        entry_id = str(stored.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    data = _ours(
+        f"{entry_id},2025-03-03T08:00:00-06:00,2025-03-03T08:30:00-06:00,Triage",
+        header="id,started_at,ended_at,activity",
+    )
+    report = _run(org, founder, data)
+    assert report.errors == [
+        RowError(2, "id", f"No entry #{entry_id} of 'fran' in this organization; clear the id to create it."),
+    ]
+    stored.refresh_from_db()
+    assert (TimeEntry.objects.count(), stored.activity) == (1, "Backup check")
+
+
 def test_bad_booleans_handling_and_timestamps(org, founder):
     data = _ours(
         "2025-03-03T08:00:00-06:00,2025-03-03T08:30:00-06:00,Triage,maybe,",

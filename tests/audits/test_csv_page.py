@@ -76,6 +76,19 @@ def test_file_with_a_bad_row_shows_the_error_table_and_stores_nothing(founder_cl
     assert not TimeEntry.objects.exists()
 
 
+def test_an_id_of_a_superscript_digit_is_a_row_error_not_a_500(founder_client):
+    data = "id,started_at,ended_at,activity\n²,2025-03-03T08:00:00-06:00,2025-03-03T08:30:00-06:00,Triage\n"
+    response = founder_client.post(URL, {"file": _upload("ids.csv", data.encode())})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "nothing was stored because 1 row has errors" in body
+    assert (
+        '<tr><td class="num">2</td><td>id</td>'
+        "<td>No entry #² of &#x27;fran&#x27; in this organization; clear the id to create it.</td></tr>"
+    ) in body
+    assert not TimeEntry.objects.exists()
+
+
 def test_skip_bad_rows_from_the_page(founder_client):
     response = founder_client.post(URL, {"file": _upload("bad.csv", BAD), "skip_bad_rows": "on"})
     assert response.status_code == 200

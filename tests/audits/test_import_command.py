@@ -70,6 +70,34 @@ def test_a_bad_row_stores_nothing_and_fails(org, founder, bad_file):
     assert not TimeEntry.objects.exists()
 
 
+def test_an_id_of_a_superscript_digit_is_a_row_error(org, founder, tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text(
+        "id,started_at,ended_at,activity\n²,2025-03-03T08:00:00-06:00,2025-03-03T08:30:00-06:00,Triage\n",
+        encoding="utf-8",
+    )
+    err = io.StringIO()
+    with pytest.raises(CommandError) as caught:
+        call_command(
+            "import_entries",
+            str(path),
+            "--org",
+            "acme-it",
+            "--user",
+            "fran",
+            stderr=err,
+            stdout=io.StringIO(),
+        )
+    assert str(caught.value) == (
+        "msp-ops CSV, 1 row: nothing was stored because 1 row has errors. "
+        "Fix them, or choose to skip bad rows."
+    )
+    assert err.getvalue() == (
+        "row 2 [id]: No entry #² of 'fran' in this organization; clear the id to create it.\n"
+    )
+    assert not TimeEntry.objects.exists()
+
+
 def test_skip_bad_rows_stores_the_good_ones(org, founder, bad_file):
     out, err = _import(bad_file, "--org", "acme-it", "--user", "fran", "--skip-bad-rows")
     assert out == "msp-ops CSV, 2 rows: 1 created, 0 updated, 1 skipped.\n"

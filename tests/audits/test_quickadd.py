@@ -123,6 +123,10 @@ def test_fields(text, expected):
         ("13pm-14pm Typo", f"'13pm-14pm' is not a time range. {START_HINT}"),
         ("9:00-9:00 Nothing", "'9:00-9:00' starts and ends at the same time."),
         ("25h Marathon", "An entry lasts at most 24 hours."),
+        # Past what a timedelta holds: the same answer, not an OverflowError (a 500).
+        ("99999999999999999m backup", "An entry lasts at most 24 hours."),
+        ("99999999999999999h backup", "An entry lasts at most 24 hours."),
+        ("1h99999999999999999m backup", "An entry lasts at most 24 hours."),
         ("0m Nothing", "A duration must be at least one minute."),
         ("45m", "Say what you did after the time, e.g. '45m Vendor call'."),
         ("45m @tickets #repetitive", "Say what you did after the time, e.g. '45m Vendor call'."),

@@ -238,6 +238,18 @@ def test_an_audit_with_nothing_logged(audit):
     assert set(report.quadrants.values()) == {h("0.00")}
 
 
+def test_a_day_holding_only_a_10_second_entry_is_not_empty(org, founder, audit):
+    # SPEC 1: empty days are days with no entries; hours_by_day keeps its 2 places (0.00).
+    save_time_entries(
+        org=org, entries=[entry(org, founder, at(5, 9), at(5, 9) + timedelta(seconds=10), "tickets")]
+    )
+    report = audit_report(audit)
+    assert report.hours_by_day[date(2025, 3, 5)] == h("0.00")
+    assert report.empty_days == [day for day in WINDOW if day != date(2025, 3, 5)]
+    assert report.hours_by_category == {"tickets": h("0.00")}
+    assert report.logged_hours == h("0.00")
+
+
 def test_a_full_dst_week_logs_167_hours(org, founder, audit):
     # Seven entries of a whole local day each: the Sunday of spring forward holds 23 h.
     save_time_entries(

@@ -450,6 +450,22 @@ def test_edit_without_javascript_reloads_the_page_with_the_row_as_a_form(founder
     assert e.activity == "Password resets"
 
 
+@pytest.mark.parametrize("edit", ["abc", "²", "99999999999999999999", "arabic-indic"])
+def test_an_edit_value_that_names_no_entry_shows_the_page_without_a_form_row(
+    founder_client, org, founder, edit
+):
+    # "²".isdigit() holds but int() refuses it (a 500 before); int() would read the entry's id in
+    # Arabic-Indic digits as that id; the third is past the bigint range.
+    e = entry(org, founder, at(9), at(9, 45), "Password resets")
+    if edit == "arabic-indic":
+        edit = str(e.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    response = founder_client.get(TODAY, {"day": "2025-03-04", "edit": edit})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f'<li class="entry" id="entry-{e.pk}">' in page
+    assert "entry editing" not in page
+
+
 def test_timer_line_takes_category_and_tags(founder_client):
     founder_client.post(
         "/audits/today/timer/start/", {"activity": "Vendor call @vendor-calls #repetitive"}, **HTMX

@@ -71,9 +71,18 @@ def test_switching_to_an_organization_you_are_not_in_is_404(founder_client, othe
     assert SESSION_KEY not in founder_client.session
 
 
-@pytest.mark.parametrize("value", ["", "abc", "999999"])
+@pytest.mark.parametrize("value", ["", "abc", "999999", "²", "99999999999999999999"])
 def test_switching_to_nonsense_is_404(founder_client, value):
+    # "²".isdigit() holds but int() refuses it (a 500 before); the last is past the bigint range.
     assert founder_client.post("/org/switch/", {"org": value}).status_code == 404
+    assert SESSION_KEY not in founder_client.session
+
+
+def test_an_id_in_other_digits_does_not_switch(coach_client, other_org):
+    # int() reads Arabic-Indic digits as the id they spell; the switcher takes ASCII digits only.
+    value = str(other_org.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert coach_client.post("/org/switch/", {"org": value}).status_code == 404
+    assert SESSION_KEY not in coach_client.session
 
 
 def test_switch_needs_post(founder_client, org):

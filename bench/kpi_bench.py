@@ -676,8 +676,9 @@ SQL_FULL = (
     FROM parts GROUP BY 1, 2
 ), cats AS (
     SELECT org, monday, json_object_agg(name, n) AS by_category
-    FROM (SELECT org, monday, COALESCE(NULLIF(MIN(category), ''), 'Uncategorized') AS name, COUNT(*) AS n
-          FROM ib GROUP BY org, monday, lower(category)) per_category
+    FROM (SELECT org, monday, MIN(named COLLATE "C") AS name, COUNT(*) AS n
+          FROM (SELECT org, monday, COALESCE(NULLIF(category, ''), 'Uncategorized') AS named FROM ib) n
+          GROUP BY org, monday, lower(named)) per_category
     GROUP BY org, monday
 ), chans AS (
     SELECT org, monday, json_object_agg(channel, n) AS by_channel

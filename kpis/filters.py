@@ -7,7 +7,7 @@ from datetime import date, datetime
 import django_filters
 from django.db.models import Q
 
-from kpis.models import UNASSIGNED, Ticket, Todo
+from kpis.models import UNASSIGNED, UNCATEGORIZED, Ticket, Todo
 from kpis.selectors import on_agenda
 from msp_ops.api.filters import AwareDateTimeFilter, BooleanFilter, WeekFilter
 
@@ -16,12 +16,24 @@ class TicketFilter(django_filters.FilterSet):
     """``from``/``to`` select the tickets open at some moment of [from, to): opened before ``to``
     and not closed by ``from``."""
 
+    category = django_filters.CharFilter(
+        method="filter_category",
+        label=f"Ticket category (case-insensitive); `{UNCATEGORIZED}` also finds the tickets without one.",
+    )
     team = django_filters.CharFilter(method="filter_team", label=f"Team name; `{UNASSIGNED}` for none.")
     open = BooleanFilter(field_name="closed_at", lookup_expr="isnull", label="Still open.")
 
     class Meta:
         model = Ticket
-        fields = ["team", "open"]
+        fields = ["category", "team", "open"]
+
+    def filter_category(self, queryset, name: str, value: str):
+        # As the aged backlog groups them (SPEC 1): compared case-insensitively, none counting
+        # as Uncategorized.
+        matches = Q(category__iexact=value)
+        if value.lower() == UNCATEGORIZED.lower():
+            matches |= Q(category="")
+        return queryset.filter(matches)
 
     def filter_team(self, queryset, name: str, value: str):
         return queryset.filter(team="" if value == UNASSIGNED else value)

@@ -39,8 +39,13 @@ def delegated_hours_status(
         if hours >= green:
             return GREEN
         return AMBER if hours >= amber else RED
-    mean = sum([*previous_weeks, Decimal(0), Decimal(0), Decimal(0), Decimal(0)][:4], Decimal(0)) / 4
-    return GREEN if hours >= mean else AMBER
+    return GREEN if hours >= previous_weeks_mean(previous_weeks) else AMBER
+
+
+def previous_weeks_mean(previous_weeks: Sequence[Decimal]) -> Decimal:
+    """The steady-increase line: the mean of the previous 4 weeks' hours (missing weeks count 0),
+    unrounded (hours in hundredths give at most 4 places: 1.01, 2, 0, 0 -> 0.7525)."""
+    return sum([*previous_weeks, Decimal(0), Decimal(0), Decimal(0), Decimal(0)][:4], Decimal(0)) / 4
 
 
 def interruptions_status(four_week_avg: Decimal, *, green_max: Decimal) -> str:

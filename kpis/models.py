@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -87,6 +88,9 @@ class SlaPolicy(models.Model):
         return getattr(self, severity)
 
 
+AMBER_ABOVE_GREEN = "Must be at most delegated_hours_green."
+
+
 class KpiTargets(models.Model):
     """The per-organization targets behind the status colours (SPEC 2, with its defaults)."""
 
@@ -109,6 +113,12 @@ class KpiTargets(models.Model):
     def __str__(self) -> str:
         return f"KPI targets of {self.organization_id}"
 
+    def clean(self) -> None:
+        # The API's serializer and the settings form say so first, each in its words; this is
+        # the rule as stored, checked under the row's lock (``services.update_settings``).
+        if self.delegated_hours_amber > self.delegated_hours_green:
+            raise ValidationError({"delegated_hours_amber": AMBER_ABOVE_GREEN})
+
 
 class WeeklyKpi(OrgScopedModel):
     """One organization's figures for one week (SPEC 2), written by the rollup only (SPEC 3)."""
@@ -129,6 +139,10 @@ class WeeklyKpi(OrgScopedModel):
     level10_categories = models.JSONField(default=dict)  # team -> up to 3 categories
     managed_clients = models.PositiveIntegerField()
     status = models.JSONField(default=dict)  # KPI -> green | amber | red
+    # For the dashboard (not in the API row): the mean delegated hours of the 4 weeks before, as
+    # the rollup compared the week's with it (unrounded: hundredths over 4); null on a row rolled
+    # up before it was kept.
+    delegated_hours_previous_mean = models.DecimalField(max_digits=11, decimal_places=4, null=True)
     # For the Level-10 agenda (not in the API row): the week's interruptions about tickets by
     # ticket category and by channel, so the dashboard reads rolled-up rows only.
     interruptions_by_category = models.JSONField(default=dict)

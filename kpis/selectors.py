@@ -301,12 +301,16 @@ class WindowInterruptions:
 
 
 # One group a window (0 for [bounds[0], bounds[1])), lower-cased category and channel: the
-# count and the smallest spelling of the category (code point order, as Python's ``min``).
+# count and the smallest spelling of the category (code point order, as Python's ``min``). No
+# category is ``Uncategorized`` before grouping, so it is one group with a category of that name.
 _INTERRUPTIONS_SQL = f"""
 SELECT width_bucket(occurred_at, %(bounds)s::timestamptz[]) - 1, lower(category), channel,
        COUNT(*), MIN(category COLLATE "C")
-FROM {Interruption._meta.db_table}
-WHERE organization_id = %(org)s AND about_ticket AND occurred_at >= %(start)s AND occurred_at < %(end)s
+FROM (
+    SELECT occurred_at, channel, COALESCE(NULLIF(category, ''), %(uncategorized)s) AS category
+    FROM {Interruption._meta.db_table}
+    WHERE organization_id = %(org)s AND about_ticket AND occurred_at >= %(start)s AND occurred_at < %(end)s
+) AS i
 GROUP BY 1, 2, 3
 """
 
@@ -319,7 +323,13 @@ def interruptions_by_window(org: Organization, bounds: list[datetime]) -> list[W
     with connection.cursor() as cursor:
         cursor.execute(
             _INTERRUPTIONS_SQL,
-            {"org": org.pk, "bounds": timestamptz_array(bounds), "start": bounds[0], "end": bounds[-1]},
+            {
+                "org": org.pk,
+                "bounds": timestamptz_array(bounds),
+                "start": bounds[0],
+                "end": bounds[-1],
+                "uncategorized": UNCATEGORIZED,
+            },
         )
         return _windows(cursor.fetchall(), len(bounds) - 1)
 
@@ -337,9 +347,7 @@ def _windows(groups, count: int) -> list[WindowInterruptions]:
         by_key[n][key] = by_key[n].get(key, 0) + number
         by_channel[n][channel] = by_channel[n].get(channel, 0) + number
     return [
-        WindowInterruptions(
-            counts[n], {names[n][key] or UNCATEGORIZED: c for key, c in by_key[n].items()}, by_channel[n]
-        )
+        WindowInterruptions(counts[n], {names[n][key]: c for key, c in by_key[n].items()}, by_channel[n])
         for n in range(count)
     ]
 
@@ -413,6 +421,9 @@ def aged_at_moments(org: Organization, moments: list[datetime], policy: SlaPolic
 # backlog takes a query per moment); the tests hold them equal to the PostgreSQL ones above.
 
 
+_UNCATEGORIZED_IF_BLANK = Coalesce(NullIf("category", Value("")), Value(UNCATEGORIZED))
+
+
 def _interruptions_by_window_portable(org: Organization, bounds: list[datetime]) -> list[WindowInterruptions]:
     window = Case(
         *[When(occurred_at__lt=end, then=Value(number)) for number, end in enumerate(bounds[1:])],
@@ -421,9 +432,10 @@ def _interruptions_by_window_portable(org: Organization, bounds: list[datetime])
     groups = (
         Interruption.objects.for_org(org)
         .filter(about_ticket=True, occurred_at__gte=bounds[0], occurred_at__lt=bounds[-1])
-        .annotate(window=window, key=Lower("category"))
+        .annotate(window=window, named=_UNCATEGORIZED_IF_BLANK)
+        .annotate(key=Lower("named"))
         .values("window", "key", "channel")
-        .annotate(count=Count("pk"), name=Min("category"))
+        .annotate(count=Count("pk"), name=Min("named"))
         .order_by()
         .values_list("window", "key", "channel", "count", "name")
     )
@@ -434,7 +446,7 @@ def _aged_at_moments_portable(
     org: Organization, moments: list[datetime], policy: SlaPolicy
 ) -> list[list[CategoryAge]]:
     team = Coalesce(NullIf("team", Value("")), Value(UNASSIGNED))
-    category = Coalesce(NullIf("category", Value("")), Value(UNCATEGORIZED))
+    category = _UNCATEGORIZED_IF_BLANK
     ages = []
     for moment in moments:
         rows = (

@@ -50,7 +50,13 @@ def create_kpi_defaults(*, org: Organization) -> None:
 @transaction.atomic
 def update_settings(*, row: SlaPolicy | KpiTargets, values: dict[str, Any]) -> SlaPolicy | KpiTargets:
     """Changes some fields of the SLA policy or the KPI targets (validated; refused: unchanged).
-    ``row`` may be unsaved (an organization older than the settings): it is created then."""
+    ``row`` may be unsaved (an organization older than the settings): it is created then.
+
+    The values go onto the row as stored now, locked until the commit: two writes at once
+    (a PATCH of green and one of amber) are checked one after the other, never each against
+    the row as it was before the other."""
+    if row.pk is not None:
+        row = type(row).objects.select_for_update().get(pk=row.pk)
     for name, value in values.items():
         setattr(row, name, value)
     row.full_clean(exclude=["organization"])
@@ -205,6 +211,7 @@ def week_values(
         "level10_review": bool(teams),
         "level10_categories": formulas.top_aging_categories(figures.category_ages, teams),
         "managed_clients": org.managed_clients,
+        "delegated_hours_previous_mean": formulas.previous_weeks_mean(figures.previous_delegated),
         "interruptions_by_category": figures.interruptions_by_category,
         "interruptions_by_channel": figures.interruptions_by_channel,
         "status": {

@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from kpis.models import Severity, Ticket, Todo
+from kpis.models import AMBER_ABOVE_GREEN, Severity, Ticket, Todo
 from msp_ops.api.serializers import (
     AwareDateTimeField,
     BoundedDateField,
@@ -78,9 +78,7 @@ class KpiTargetsSerializer(StrictSerializer):
         green = attrs.get("delegated_hours_green", getattr(self.instance, "delegated_hours_green", None))
         amber = attrs.get("delegated_hours_amber", getattr(self.instance, "delegated_hours_amber", None))
         if green is not None and amber is not None and amber > green:
-            raise serializers.ValidationError(
-                {"delegated_hours_amber": ["Must be at most delegated_hours_green."]}
-            )
+            raise serializers.ValidationError({"delegated_hours_amber": [AMBER_ABOVE_GREEN]})
         return attrs
 
 

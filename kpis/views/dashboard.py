@@ -86,15 +86,26 @@ def _fixed_regime(row: WeeklyKpi | None, org: Organization, targets: KpiTargets)
 
 
 def _previous_mean(rows: dict[date, WeeklyKpi], week: date) -> Decimal:
-    """The mean delegated hours of the 4 weeks before, from their stored rows (a week without a
-    row counts 0, as in the rollup), through the formula module's 4-week mean."""
+    """The steady-increase line of ``week``: the mean of the 4 weeks before, as its row stored it
+    (the one the rollup compared with, from the entries). A row rolled up before the mean was
+    kept, or a week without a row: from the stored rows before it (a week without a row counts
+    0, as in the rollup)."""
+    row = rows.get(week)
+    if row is not None and row.delegated_hours_previous_mean is not None:
+        return row.delegated_hours_previous_mean
     before = [rows.get(week - timedelta(weeks=n)) for n in range(1, MEAN_WEEKS + 1)]
-    return formulas.four_week_average([row.delegated_hours if row else Decimal(0) for row in before])
+    return formulas.previous_weeks_mean([row.delegated_hours if row else Decimal(0) for row in before])
 
 
 def _number(value: Decimal) -> str:
     """2.50 -> "2.5", 10.00 -> "10": targets as people write them."""
     return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.2f}".rstrip("0")
+
+
+def _exact_hours(value: Decimal) -> str:
+    """3.5 -> "3.50", 0.7525 -> "0.7525": every place of a mean (up to 4), not rounded to 2,
+    so the line shown is the one the status was computed from."""
+    return f"{value:.2f}" if value == value.quantize(formulas.TWO_PLACES) else f"{value.normalize():f}"
 
 
 def _cards(row: WeeklyKpi | None, rows, week: date, org: Organization, targets: KpiTargets) -> list[Card]:
@@ -111,7 +122,8 @@ def _cards(row: WeeklyKpi | None, rows, week: date, org: Organization, targets: 
         )
     else:
         delegated_target = (
-            f"Green at the previous 4 weeks' mean or more ({_previous_mean(rows, week):.2f} h), amber below"
+            f"Green at the previous 4 weeks' mean or more ({_exact_hours(_previous_mean(rows, week))} h), "
+            "amber below"
         )
         regime = (
             f"{clients} managed clients: the goal is a steady increase "
@@ -180,7 +192,7 @@ def _trend(rows: dict[date, WeeklyKpi], week: date, org: Organization, targets: 
             delegated_target.append(green)
             amber_line.append(amber)
         else:
-            delegated_target.append(formulas.hours(_previous_mean(rows, monday)))
+            delegated_target.append(float(_previous_mean(rows, monday)))  # as the card shows it
             amber_line.append(None)
     return {
         "labels": [f"{monday:%-d %b}" for monday in mondays],

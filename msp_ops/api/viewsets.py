@@ -44,6 +44,12 @@ from msp_ops.orgs.batches import Saved
 from msp_ops.orgs.roles import Access, RowRule
 from msp_ops.orgs.scoping import OrgScopedMixin
 
+FORMAT_PARAMETER = api_settings.URL_FORMAT_OVERRIDE  # ?format=json: DRF's, on every endpoint
+
+
+class _NoFilters:
+    base_filters: dict = {}
+
 
 class ErrorDict(dict):
     """A refused item's errors, told apart from an accepted item's data."""
@@ -164,6 +170,7 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     # --- actions ----------------------------------------------------------------------
 
     def list(self, request, *args, **kwargs) -> Response:
+        self.refuse_unknown_parameters(request)
         plan = ReadPlan.for_viewset(type(self)) if self.paginator is not None else None
         # Rows (values_list) ignore select_related and only(): the queryset is built without them.
         self.reads_rows = plan is not None
@@ -175,6 +182,32 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
             return self.get_paginated_response(plan.answer(rows, self.get_serializer_context()))
         page = self.prepare(list(self.paginate_queryset(queryset)))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def refuse_unknown_parameters(self, request) -> None:
+        """A list names the query parameters it does not know (400), as a body names unknown
+        fields: a misspelled filter (``?categroy=``) would otherwise answer every row."""
+        known = self.query_parameters()
+        unknown = [name for name in request.query_params if name not in known and name != FORMAT_PARAMETER]
+        if unknown:
+            message = f"Unknown query parameter. Known parameters: {', '.join(known)}."
+            raise ValidationError({name: [message] for name in unknown})
+
+    @classmethod
+    def query_parameters(cls) -> tuple[str, ...]:
+        """The list's parameters, its paginator's and its filters, sorted as the schema lists them."""
+        names = cls.__dict__.get("_query_parameters")
+        if names is None:
+            paging = cls.pagination_class
+            names = tuple(
+                sorted(
+                    {
+                        *((paging.cursor_query_param, paging.page_size_query_param) if paging else ()),
+                        *(getattr(cls, "filterset_class", None) or _NoFilters).base_filters,
+                    }
+                )
+            )
+            cls._query_parameters = names
+        return names
 
     def retrieve(self, request, *args, **kwargs) -> Response:
         return Response(self.get_serializer(self.prepare([self.get_object()])[0]).data)
@@ -262,6 +295,8 @@ class OrgSettingsView(APIView):
         return self._write(request, partial=True)
 
     def _write(self, request, *, partial: bool) -> Response:
-        serializer = self.get_serializer(data=request.data, partial=partial)
+        # With the stored object, so a rule across fields reads a field a PATCH leaves out from
+        # ``self.instance`` (e.g. the amber line at most the stored green one).
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         return Response(self.get_serializer(self.save(serializer.validated_data, partial=partial)).data)

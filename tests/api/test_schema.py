@@ -145,6 +145,10 @@ def test_schema_has_every_field_enum_and_the_batch_form(schema):
     ]  # fmt: skip
     parameters = {p["name"] for p in schema["paths"]["/api/v1/time-entries/"]["get"]["parameters"]}
     assert parameters == {"cursor", "page_size", "from", "to", "user", "tag", "category"}
+    tickets = {p["name"]: p for p in schema["paths"]["/api/v1/tickets/"]["get"]["parameters"]}
+    assert set(tickets) == {"cursor", "page_size", "from", "to", "category", "team", "open"}
+    assert tickets["category"]["schema"] == {"type": "string", "pattern": "^[^\\u0000]*$"}  # no NUL
+    assert "case-insensitive" in tickets["category"]["description"]
 
 
 def test_docs_work_offline(client):

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 
 from audits.models import Handling
 from delegation.models import Interruption
-from kpis.models import Ticket, Todo
-from kpis.services import roll_up_week
-from tests.api.conftest import patch, post
+from kpis.models import KpiTargets, Ticket, Todo
+from kpis.services import roll_up_week, update_settings
+from tests.api.conftest import patch, post, put
 from tests.factories import TimeEntryFactory
 
 CHI = ZoneInfo("America/Chicago")
@@ -48,6 +51,25 @@ def test_a_ticket_needs_an_external_id_and_upserts_on_it(api):
     assert Ticket.objects.count() == 1
 
 
+def test_tickets_filter_by_category_case_insensitively_uncategorized_for_none(api, org):
+    for n, category in enumerate(["VPN", "vpn", "VPN client", "Backup", "", "uncategorized"]):
+        Ticket.objects.create(organization=org, external_id=f"T{n}", title="x", severity="p2",
+                              category=category, opened_at=chi(3, 9))  # fmt: skip
+
+    def listed(query: str) -> list[str]:
+        response = api.get(f"{V1}/tickets/{query}")
+        assert response.status_code == 200, response.content
+        return [t["external_id"] for t in response.json()["results"]]
+
+    # Case-insensitive and exact, as the aged backlog groups categories (SPEC 1): no prefix match.
+    assert listed("?category=VPN") == listed("?category=vPn") == ["T0", "T1"]
+    assert listed("?category=backup&open=true") == ["T3"]
+    assert listed("?category=MFA") == []
+    # A ticket without a category counts as Uncategorized (SPEC 1), as in the aged backlog.
+    assert listed("?category=Uncategorized") == ["T4", "T5"]
+    assert listed("?category=") == [f"T{n}" for n in range(6)]  # an empty text: no filter
+
+
 def test_the_sla_policy_has_specs_defaults_and_refuses_zero(api, tech_api):
     assert api.get(f"{V1}/sla-policy/").json() == {"p1": 4.0, "p2": 8.0, "p3": 24.0, "p4": 72.0}
     assert tech_api.get(f"{V1}/sla-policy/").status_code == 200
@@ -67,6 +89,55 @@ def test_only_the_founder_writes_the_kpi_targets(api, manager_api):
     }  # fmt: skip
     assert patch(manager_api, f"{V1}/kpi-targets/", {"aged_backlog_team_max": 5}).status_code == 403
     assert patch(api, f"{V1}/kpi-targets/", {"aged_backlog_team_max": 5}).json()["aged_backlog_team_max"] == 5
+
+
+AMBER_ABOVE_GREEN = {"delegated_hours_amber": ["Must be at most delegated_hours_green."]}
+
+
+def test_a_patch_cannot_put_amber_above_the_stored_green_either_way(api, org):
+    stored = put(api, f"{V1}/kpi-targets/", {
+        "delegated_hours_green": 10, "delegated_hours_amber": 5, "managed_clients_threshold": 20,
+        "interruptions_4wk_green_max": 2, "aged_backlog_team_max": 3,
+    }).json()  # fmt: skip
+    refused_put = put(api, f"{V1}/kpi-targets/", {**stored, "delegated_hours_amber": 12})
+    amber_up = patch(api, f"{V1}/kpi-targets/", {"delegated_hours_amber": 12})  # green 10 stored
+    green_down = patch(api, f"{V1}/kpi-targets/", {"delegated_hours_green": 1})  # amber 5 stored
+
+    for refused in (refused_put, amber_up, green_down):
+        assert refused.status_code == 400
+        assert refused.json() == AMBER_ABOVE_GREEN
+    assert api.get(f"{V1}/kpi-targets/").json() == stored
+    targets = KpiTargets.objects.get(organization=org)
+    assert (targets.delegated_hours_green, targets.delegated_hours_amber) == (Decimal("10"), Decimal("5"))
+    # Up to the stored green line, and each line alone, still go through.
+    assert patch(api, f"{V1}/kpi-targets/", {"delegated_hours_amber": 10}).status_code == 200
+    assert patch(api, f"{V1}/kpi-targets/", {"delegated_hours_green": 12}).status_code == 200
+    assert patch(api, f"{V1}/kpi-targets/", {"delegated_hours_amber": 12.5}).json() == AMBER_ABOVE_GREEN
+
+
+def test_targets_are_checked_against_the_row_as_stored_at_the_write(org):
+    # Two PATCHes at once: each validated against the row as its request read it (green 20),
+    # the other one (green down to 10) committed in between. The second is checked again
+    # against the stored row, under its lock, and refused.
+    seen = KpiTargets.objects.get(organization=org)
+    KpiTargets.objects.filter(pk=seen.pk).update(delegated_hours_green=Decimal("10"))
+    seen.delegated_hours_green = Decimal("20")
+
+    with pytest.raises(ValidationError) as refused:
+        update_settings(row=seen, values={"delegated_hours_amber": Decimal("12")})
+
+    assert refused.value.message_dict == AMBER_ABOVE_GREEN
+    stored = KpiTargets.objects.get(pk=seen.pk)
+    assert (stored.delegated_hours_green, stored.delegated_hours_amber) == (Decimal("10"), Decimal("5"))
+
+
+def test_a_patch_of_targets_an_organization_never_saved_checks_specs_defaults(api, org):
+    KpiTargets.objects.filter(organization=org).delete()  # an organization older than its targets
+    refused = patch(api, f"{V1}/kpi-targets/", {"delegated_hours_amber": 10.5})  # default green 10
+
+    assert (refused.status_code, refused.json()) == (400, AMBER_ABOVE_GREEN)
+    assert not KpiTargets.objects.filter(organization=org).exists()
+    assert patch(api, f"{V1}/kpi-targets/", {"delegated_hours_green": 4}).json() == AMBER_ABOVE_GREEN
 
 
 def test_a_rolled_up_week_answers_specs_row(api, org, founder, manager):

@@ -14,12 +14,14 @@ import pytest
 
 from delegation.models import DelegationStatus
 from kpis.models import RollupRun, WeeklyKpi
+from kpis.services import roll_up_week
 from kpis.tasks import roll_up_requested
 from tests.factories import (
     DelegationFactory,
     InterruptionFactory,
     OrganizationFactory,
     RollupRunFactory,
+    TimeEntryFactory,
     TodoFactory,
     WeeklyKpiFactory,
 )
@@ -155,8 +157,8 @@ def test_the_backlog_per_team_sorts_unassigned_last_and_marks_the_review(org, vi
 
 def test_fewer_managed_clients_target_the_mean_of_the_previous_four_weeks_rows(org, viewer):
     # Week of 10 March with 12 managed clients (under 20): green at the mean delegated hours of
-    # the 4 weeks before, a week without a row counting 0: (2.00 + 4.00 + 0 + 6.50) / 4 = 3.125,
-    # shown with 2 places (half up) as 3.13 h.
+    # the 4 weeks before. Rows rolled up before the rollup kept its mean: from the rows before, a
+    # week without a row counting 0: (2.00 + 4.00 + 0 + 6.50) / 4 = 3.125, shown unrounded.
     for week, hours in [(date(2025, 2, 10), "2.00"), (date(2025, 2, 17), "4.00"), (LAST_WEEK, "6.50")]:
         WeeklyKpiFactory(organization=org, week=week, delegated_hours=Decimal(hours), managed_clients=12)
     WeeklyKpiFactory(
@@ -169,7 +171,7 @@ def test_fewer_managed_clients_target_the_mean_of_the_previous_four_weeks_rows(o
     assert card(html, "delegated_hours") == {
         "value": "3.00 h",
         "status": "Amber: watch",
-        "target": "Target: Green at the previous 4 weeks' mean or more (3.13 h), amber below.",
+        "target": "Target: Green at the previous 4 weeks' mean or more (3.125 h), amber below.",
         "detail": "of 5.00 h logged; 2.00 h personal",
         "note": "12 managed clients: the goal is a steady increase (fixed targets from 20 clients).",
     }
@@ -177,7 +179,45 @@ def test_fewer_managed_clients_target_the_mean_of_the_previous_four_weeks_rows(o
     assert data["amber"] is None
     # Target line of each charted week: the mean of its own 4 previous weeks' rows.
     # 17 Feb: (0 + 0 + 0 + 2.00) / 4; 24 Feb: (0 + 0 + 2.00 + 4.00) / 4; 3 Mar: (0 + 2.00 + 4.00 + 0) / 4.
-    assert data["target"][-4:] == [0.5, 1.5, 1.5, 3.13]
+    assert data["target"][-4:] == [0.5, 1.5, 1.5, 3.125]
+
+
+def test_the_steady_increase_target_is_the_mean_the_rollup_compared_with_unrounded(org, viewer):
+    # Previous weeks 1.01, 2.00, 0, 0 h: a mean of 0.7525 h, stored by the rollup with the row.
+    # This week's 0.75 h is below it (amber): the card must not say the target is 0.75 h.
+    for week, hours in [(date(2025, 2, 3), "1.01"), (date(2025, 2, 10), "2.00")]:
+        WeeklyKpiFactory(organization=org, week=week, delegated_hours=Decimal(hours), managed_clients=12)
+    WeeklyKpiFactory(
+        organization=org, week=LAST_WEEK, computed_at=chi(3, 12, 2), managed_clients=12,
+        delegated_hours=Decimal("0.75"), delegated_hours_previous_mean=Decimal("0.7525"),
+        status={"delegated_hours": "amber", "owner_interruptions": "green", "aged_backlog": "green"},
+    )  # fmt: skip
+    html = body(client_for(viewer).get(DASHBOARD, {"week": "2025-03-03"}))
+
+    found = card(html, "delegated_hours")
+    assert (found["value"], found["status"]) == ("0.75 h", "Amber: watch")
+    assert found["target"] == "Target: Green at the previous 4 weeks' mean or more (0.7525 h), amber below."
+    assert chart_data(html)["delegated_hours"]["target"][-1] == 0.7525
+
+
+def test_the_steady_increase_target_comes_from_the_row_not_from_the_rows_before(org, founder, viewer):
+    # The week of 3 March rolled up from entries; the 4 weeks before it never were (no rows):
+    # the rollup's mean, (1.01 + 2.00 + 0 + 0) / 4 = 0.7525 h, is the one shown, not 0.
+    org.managed_clients = 12
+    org.save()
+    for start, end in [
+        (chi(2, 3, 9), chi(2, 3, 10) + timedelta(seconds=36)),  # 1.01 h
+        (chi(2, 10, 9), chi(2, 10, 11)),  # 2.00 h
+        (chi(3, 3, 9), chi(3, 3, 9, 45)),  # 0.75 h this week
+    ]:
+        TimeEntryFactory(organization=org, user=founder, started_at=start, ended_at=end, handling="delegated")
+    roll_up_week(org=org, monday=LAST_WEEK, now=chi(3, 12, 2))
+    html = body(client_for(viewer).get(DASHBOARD, {"week": "2025-03-03"}))
+
+    found = card(html, "delegated_hours")
+    assert (found["value"], found["status"]) == ("0.75 h", "Amber: watch")
+    assert found["target"] == "Target: Green at the previous 4 weeks' mean or more (0.7525 h), amber below."
+    assert chart_data(html)["delegated_hours"]["target"][-1] == 0.7525
 
 
 def test_the_trend_charts_carry_twelve_weeks_of_rows_and_target_lines(org, viewer):

@@ -205,6 +205,7 @@ def test_the_weeks_interruptions_by_category_and_channel_for_the_agenda(org, fou
             ("Backup", "email"),
             ("", "chat"),
             ("Backup", "call"),
+            ("uncategorized", "chat"),  # a category of that name: the same as none, one count
         ]
     ):
         ping(org, founder, chi(2, 25, 9) + timedelta(minutes=n), category=category, channel=channel)
@@ -215,8 +216,8 @@ def test_the_weeks_interruptions_by_category_and_channel_for_the_agenda(org, fou
     again = roll_up_week(org=org, monday=WEEK, now=LATER)
 
     # One name per category compared case-insensitively (the smallest spelling), Uncategorized.
-    assert row.interruptions_by_category == {"VPN": 3, "Backup": 2, "Uncategorized": 1}
-    assert row.interruptions_by_channel == {"call": 3, "chat": 1, "email": 1, "text": 1}
+    assert row.interruptions_by_category == {"VPN": 3, "Backup": 2, "Uncategorized": 2}
+    assert row.interruptions_by_channel == {"call": 3, "chat": 2, "email": 1, "text": 1}
     assert figures(again) == figures(row)
 
 
@@ -259,6 +260,29 @@ def test_statuses_follow_the_organizations_targets_when_they_change(org, founder
     org.save()
     row = roll_up_week(org=org, monday=WEEK, now=LATER)
     assert (row.managed_clients, row.status["delegated_hours"]) == (40, "green")  # 6 h >= green 6
+
+
+def test_the_steady_increase_row_keeps_the_unrounded_mean_it_was_compared_with(org, founder, api):
+    # 12 managed clients (under 20): green when the week reaches the mean of the 4 weeks before.
+    # Those weeks: 1.01 h, 2.00 h, none, none: a mean of 0.7525 h, which this week's 0.75 h misses.
+    org.managed_clients = 12
+    org.save()
+    entry(org, founder, chi(2, 24, 9), chi(2, 24, 9, 45))
+    first = entry(org, founder, chi(1, 27, 9), chi(1, 27, 10, 0, 36))  # 1.01 h, 4 weeks before
+    entry(org, founder, chi(2, 3, 9), chi(2, 3, 11))  # 2.00 h, 3 weeks before
+
+    row = roll_up_week(org=org, monday=WEEK, now=LATER)
+
+    assert (row.delegated_hours, row.status["delegated_hours"]) == (Decimal("0.75"), "amber")
+    assert row.delegated_hours_previous_mean == Decimal("0.7525")  # not rounded to 0.75
+    assert WeeklyKpi.objects.get(pk=row.pk).delegated_hours_previous_mean == Decimal("0.7525")
+    answered = api.get("/api/v1/kpis/weekly/", {"week": "2025-02-24"}).json()
+    assert "delegated_hours_previous_mean" not in answered  # kept out of SPEC 4's row
+
+    first.ended_at = chi(1, 27, 9, 59, 24)  # 0.99 h: a mean of 0.7475 h, which 0.75 h reaches
+    first.save()
+    row = roll_up_week(org=org, monday=WEEK, now=LATER)
+    assert (row.delegated_hours_previous_mean, row.status["delegated_hours"]) == (Decimal("0.7475"), "green")
 
 
 # --- final, computed_at, idempotency ------------------------------------------------------------

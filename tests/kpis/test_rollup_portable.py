@@ -60,14 +60,16 @@ def irregular_data(org, rng: random.Random) -> None:
     for n in range(150):
         InterruptionFactory(
             organization=org, occurred_at=start + timedelta(hours=11 * n + rng.random()),
-            about_ticket=rng.random() < 0.85, category=rng.choice(["VPN", "vpn", "Printer", "", "M365"]),
+            about_ticket=rng.random() < 0.85,
+            category=rng.choice(["VPN", "vpn", "Printer", "", "M365", "uncategorized"]),
             channel=rng.choice(["call", "email", "chat"]),
         )  # fmt: skip
     for n in range(120):
         opened = start + timedelta(hours=9 * n + rng.random() * 5)
         TicketFactory(
             organization=org, opened_at=opened, severity=rng.choice(Severity.values),
-            team=rng.choice(["Tier 1", "Tier 2", ""]), category=rng.choice(["VPN", "vpn", "Backup", ""]),
+            team=rng.choice(["Tier 1", "Tier 2", ""]),
+            category=rng.choice(["VPN", "vpn", "Backup", "", "uncategorized"]),
             closed_at=None if rng.random() < 0.3 else opened + timedelta(hours=rng.choice([1, 5, 30, 200])),
         )  # fmt: skip
 

@@ -186,7 +186,8 @@ class DrillForm(forms.Form):
         data = self.cleaned_data
         days = data["days"]
         starts = data["starts_at"]
-        # The service's default length when it is the default (3 days of real time, like the API).
+        # 3 days: the service's default, 3 local days ending at the start's wall-clock time
+        # (71 or 73 real hours across a DST change), as the API's; another length is real time.
         ends = (
             None if timedelta(days=days) == DRILL_DEFAULT_LENGTH else weeks.plus(starts, timedelta(days=days))
         )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from django.db.models import (
     BooleanField,
@@ -91,17 +92,21 @@ def hours_freed(
             )
     if not plans:
         return result
-    hours: dict[tuple[int, date], Decimal] = {}
+    hours: dict[tuple[int, date], Fraction] = {}
     for org_pk, org_windows in windows.items():  # a category belongs to one organization: keys differ
         personal = founder_entries(orgs[org_pk]).filter(handling=Handling.PERSONAL)
-        hours.update(hours_in_windows(personal, org_windows))
+        # Exact weekly hours: weeks of 1.0054, 1.0054, 1.0054 and 1.0 h average 1.00405 (1.00);
+        # rounded week by week first they would give 1.0075 (1.01).
+        hours.update(hours_in_windows(personal, org_windows, exact=True))
     by_pk = {d.pk: d for d in delegations}
     for pk, (before, after) in plans.items():
         category = by_pk[pk].category_id
         mean_before = sum(hours[(category, m)] for m in before) / len(before)
         mean_after = sum(hours[(category, m)] for m in after) / len(after)
-        # Half up, like every figure of the app (weeks.to_hours).
-        result[pk] = (mean_before - mean_after).quantize(weeks.TWO_PLACES, ROUND_HALF_UP)
+        freed = mean_before - mean_after
+        # Rounded once, half up, like every figure of the app (weeks.to_hours). The division
+        # is exact at a half (a terminating decimal) and too precise to cross one otherwise.
+        result[pk] = (Decimal(freed.numerator) / freed.denominator).quantize(weeks.TWO_PLACES, ROUND_HALF_UP)
     return result
 
 

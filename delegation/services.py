@@ -9,14 +9,15 @@ Like every service, each function is atomic by itself and may run inside a trans
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from contextlib import nullcontext
 from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -121,13 +122,15 @@ def save_delegations(
             before = stored["status"] if stored else None
             if _check_checklist(batch, index, delegation, before):
                 _check_status(batch, index, delegation, before, today)
+                if before == delegation.status == DelegationStatus.DONE:
+                    _check_stays_done(batch, index, delegation, stored["done_override_reason"])
 
     return save_batch(
         org=org,
         items=delegations,
         rules=rules,
         bulk_checked=["category", "delegate"],
-        stored_columns=["status"],
+        stored_columns=["status", "done_override_reason"],
     )
 
 
@@ -237,7 +240,8 @@ def _check_delegation_refs(batch: Batch[Delegation]) -> None:
 
 def _check_checklist(batch: Batch, index: int, delegation: Delegation, before: str | None) -> bool:
     """The definition of done is a list of ``{"text": str, "done": bool}`` (SPEC 4), and a
-    handed-off delegation keeps at least one item (emptied, it would reach done unchecked)."""
+    handed-off delegation keeps at least one item (emptied, it would reach done unchecked; a
+    done one too, unless it gives a ``done_override_reason``: ``_check_status``)."""
     items = delegation.definition_of_done
     if items is None:
         items = delegation.definition_of_done = []
@@ -289,9 +293,18 @@ def _check_status(batch: Batch, index: int, delegation: Delegation, before: str 
             batch.add(index, "status", "Write at least one definition-of-done item before handing this off.")
         if delegation.handoff_date is None and not batch.errors[index]:
             delegation.handoff_date = today
+    overridden = bool((delegation.done_override_reason or "").strip())
+    if status == DelegationStatus.DONE and not items and not overridden:
+        # Emptied along with the move (or later), the checklist would leave done unchecked.
+        batch.add(
+            index,
+            "definition_of_done",
+            "A delegation marked done keeps at least one definition-of-done item, or gives a "
+            "done_override_reason.",
+        )
     if status == DelegationStatus.DONE and status != before:
         open_items = [item["text"] for item in items if not item.get("done")]
-        if open_items and not (delegation.done_override_reason or "").strip():
+        if open_items and not overridden:
             batch.add(
                 index,
                 "status",
@@ -300,6 +313,37 @@ def _check_status(batch: Batch, index: int, delegation: Delegation, before: str 
                 count=len(open_items),
                 items="; ".join(open_items),
             )
+
+
+# SPEC 1 allows done -> reverted only: the way back to work on a done delegation's checklist.
+_REOPEN_HINT = "; to reopen work, move it to reverted first."
+
+
+def _check_stays_done(batch: Batch, index: int, delegation: Delegation, reason_before: str) -> None:
+    """SPEC 1's condition of ``done`` holds while it stays done, not only on the move: no item
+    unchecked or open item added without a ``done_override_reason``, and no reason cleared while
+    items are open (an emptied checklist: ``_check_status``)."""
+    if (delegation.done_override_reason or "").strip():
+        return
+    open_items = [item["text"] for item in delegation.definition_of_done or [] if not item.get("done")]
+    if not open_items:
+        return
+    if (reason_before or "").strip():
+        batch.add(
+            index,
+            "done_override_reason",
+            "A done delegation with open definition-of-done items keeps its done_override_reason "
+            "({count} open: {items})" + _REOPEN_HINT,
+            count=len(open_items),
+            items="; ".join(open_items),
+        )
+    else:
+        batch.add(
+            index,
+            "definition_of_done",
+            "A done delegation keeps every definition-of-done item checked, or gives a "
+            "done_override_reason" + _REOPEN_HINT,
+        )
 
 
 # --- runbooks -----------------------------------------------------------------------------
@@ -392,24 +436,66 @@ def save_runbook(*, org: Organization, runbook: Runbook, user: AbstractBaseUser 
 
 
 def save_interruptions(
-    *, org: Organization, interruptions: Sequence[Interruption], owner: AbstractBaseUser | None = None
+    *,
+    org: Organization,
+    interruptions: Sequence[Interruption],
+    owner: AbstractBaseUser | None = None,
+    members: Collection[int] = (),
 ) -> list[Saved[Interruption]]:
     """Stores interruptions, upserting on ``external_id``; with ``owner`` (a technician) only
-    the ones that member logged may be replaced. A replay keeps who logged it."""
-    return save_batch(
-        org=org,
-        items=interruptions,
-        rules=_interruption_rules,
-        bulk_checked=["runbook", "logged_by"],
-        owner_field="logged_by",
-        owner=owner,
-        noun="interruption",
-        kept_on_replay=["logged_by"],
+    the ones that member logged may be replaced. A replay keeps who logged it. ``members``: user
+    ids the caller read as members of ``org`` (the API's token member), not read again. A pending one
+    (no follow-up, not owner-level) stored in a completed drill's window sends that drill back
+    to review (``_reopen_drills``), in the same transaction as the write."""
+    interruptions = list(interruptions)
+
+    def rules(batch: Batch[Interruption]) -> None:
+        _interruption_rules(batch, members)
+
+    def save() -> list[Saved[Interruption]]:
+        return save_batch(
+            org=org,
+            items=interruptions,
+            rules=rules,
+            bulk_checked=["runbook", "logged_by"],
+            owner_field="logged_by",
+            owner=owner,
+            noun="interruption",
+            kept_on_replay=["logged_by"],
+        )
+
+    if not any(item.needs_follow_up for item in interruptions):
+        return save()  # followed up or owner-level: no drill can need a review again
+    # Inside the caller's transaction the write and the reopening are one unit already; else
+    # one of their own (a refusal raises before anything of it is written).
+    with nullcontext() if connection.in_atomic_block else transaction.atomic():
+        saved = save()
+        _reopen_drills(org=org, pending=[s.obj for s in saved if s.obj.needs_follow_up])
+    return saved
+
+
+def _reopen_drills(*, org: Organization, pending: Sequence[Interruption]) -> None:
+    """SPEC 1: a drill is complete only when each interruption of its window has a follow-up or
+    the owner-level mark. A pending one stored in a completed drill's window (logged late, moved
+    in, its follow-up taken back) sends the drill back to review: ``completed_at`` cleared, so
+    ``complete_drill`` is needed again. One statement for every drill the batch touches.
+
+    Every drill holding one is written, completed or not: the row lock orders this write after a
+    concurrent ``complete_drill`` (which locks the drill before reading its interruptions), or
+    that one after this (it then reads the pending interruption and refuses).
+    """
+    if not pending:
+        return
+    inside = Interruption.objects.for_org(org).filter(
+        pk__in=[item.pk for item in pending],
+        occurred_at__gte=OuterRef("starts_at"),
+        occurred_at__lt=OuterRef("ends_at"),
     )
+    Drill.objects.for_org(org).filter(Exists(inside)).update(completed_at=None)
 
 
-def _interruption_rules(batch: Batch[Interruption]) -> None:
-    check_members(batch, "logged_by")
+def _interruption_rules(batch: Batch[Interruption], members: Collection[int] = ()) -> None:
+    check_members(batch, "logged_by", known=members)
     for index, stored in batch.replaced.items():
         if batch.items[index].pk is None:
             # A replay keeps who logged it (kept_on_replay): the object answered says so too.
@@ -464,12 +550,22 @@ def delete_interruption(*, interruption: Interruption) -> None:
 # --- drills -------------------------------------------------------------------------------
 
 
+_DRILL_WINDOW = ("starts_at", "ends_at")
+
+
 def save_drills(*, org: Organization, drills: Sequence[Drill]) -> list[Saved[Drill]]:
-    """Stores drills (default length 3 days); drills of one organization never overlap."""
+    """Stores drills (default length 3 days); drills of one organization never overlap, and a
+    completed drill keeps its window (its notes may change)."""
     for drill in drills:
         if drill.starts_at is not None and drill.ends_at is None:
             drill.ends_at = default_drill_end(drill.starts_at, org.tz)
-    return save_batch(org=org, items=drills, rules=_drill_rules, noun="drill")
+    return save_batch(
+        org=org,
+        items=drills,
+        rules=_drill_rules,
+        stored_columns=["completed_at", *_DRILL_WINDOW],
+        noun="drill",
+    )
 
 
 def default_drill_end(starts_at: datetime, tz) -> datetime:
@@ -491,6 +587,14 @@ def default_drill_end(starts_at: datetime, tz) -> datetime:
 
 
 def _drill_rules(batch: Batch[Drill]) -> None:
+    for index, stored in batch.replaced.items():
+        # SPEC 1: complete only after the window ended with every interruption in it followed
+        # up; a window moved afterwards could still be running or hold pending ones.
+        if stored["completed_at"] is None:
+            continue
+        for name in _DRILL_WINDOW:
+            if name not in batch.errors[index] and getattr(batch.items[index], name) != stored[name]:
+                batch.add(index, name, "A completed drill's window cannot change.")
     candidates = [(i, d) for i, d in batch.valid() if d.starts_at and d.ends_at]
     if not candidates:
         return
@@ -527,10 +631,16 @@ def _sweep(batch: Batch, intervals: list[tuple], field: str, describe) -> None:
             latest = row
 
 
+@transaction.atomic
 def complete_drill(*, drill: Drill, now: datetime | None = None) -> Drill:
     """SPEC 1: complete only after the window ended and when every interruption inside it has a
-    follow-up other than ``none`` or is marked owner-level; a refusal changes nothing."""
+    follow-up other than ``none`` or is marked owner-level; a refusal changes nothing.
+
+    The drill's row is locked before its interruptions are read: a pending one stored meanwhile
+    either is read here, or reopens the drill after this commits (``_reopen_drills``)."""
     now = now or timezone.now()
+    stored = Drill.objects.select_for_update().get(pk=drill.pk)
+    drill.starts_at, drill.ends_at, drill.completed_at = stored.starts_at, stored.ends_at, stored.completed_at
     if drill.completed_at is not None:
         raise ValidationError({NON_FIELD_ERRORS: f"Drill #{drill.pk} is already complete."})
     if now < drill.ends_at:
@@ -552,6 +662,15 @@ def complete_drill(*, drill: Drill, now: datetime | None = None) -> Drill:
     drill.completed_at = now
     drill.save(update_fields=["completed_at"])
     return drill
+
+
+def cancel_drill(*, drill: Drill, now: datetime | None = None) -> None:
+    """Deletes a drill that has not started yet; one that started stays, for its review (the
+    page and the API alike). One statement: a drill starting meanwhile is not deleted."""
+    now = now or timezone.now()
+    deleted, _ = Drill.objects.filter(pk=drill.pk, starts_at__gt=now, completed_at__isnull=True).delete()
+    if not deleted:
+        raise ValidationError({NON_FIELD_ERRORS: "Only a drill that has not started yet can be cancelled."})
 
 
 # --- time blocks --------------------------------------------------------------------------

@@ -376,7 +376,9 @@ class EscalationMapSerializer(StrictSerializer):
 class DrillSerializer(_ModelShape):
     id = serializers.IntegerField(read_only=True)
     starts_at = AwareDateTimeField()
-    ends_at = AwareDateTimeField(required=False, help_text="Default `starts_at` + 3 days.")
+    ends_at = AwareDateTimeField(
+        required=False, help_text="Default `starts_at` + 3 local days, at the same wall-clock time."
+    )
     notes = _text(10_000)
     status = serializers.ChoiceField(choices=DrillStatus.choices, read_only=True)
     completed_at = serializers.DateTimeField(read_only=True, allow_null=True)

@@ -43,6 +43,8 @@ from msp_ops.orgs.roles import (
     WRITE_RUNBOOKS,
 )
 
+_FLAGS = ("flag_out_of_window", "flag_drill")  # the annotations of ``with_flags``
+
 
 class InterruptionViewSet(EditableMixin, OrgScopedViewSet):
     """Owner interruptions (SPEC 1): each time the owner is contacted directly.
@@ -68,7 +70,7 @@ class InterruptionViewSet(EditableMixin, OrgScopedViewSet):
 
     def prepare(self, objects: list[Interruption]) -> list[Interruption]:
         if all(hasattr(item, "flag_drill") for item in objects):
-            return objects
+            return objects  # read with the flags (a list, a retrieve)
         # Stored just now: read back with the flags, in the same order (one query).
         flagged = with_flags(Interruption.objects.for_org(self.request.org), self.request.org).in_bulk(
             [item.pk for item in objects]
@@ -76,9 +78,18 @@ class InterruptionViewSet(EditableMixin, OrgScopedViewSet):
         return [flagged[item.pk] for item in objects]
 
     def save_items(self, items: list[Interruption]) -> list[Saved]:
-        return services.save_interruptions(
-            org=self.request.org, interruptions=items, owner=self.own_rows_only()
+        saved = services.save_interruptions(
+            org=self.request.org,
+            interruptions=items,
+            owner=self.own_rows_only(),
+            members=[self.request.user.pk],  # who logs a new item: a member, read with the token
         )
+        for item in saved:
+            # An edited instance (``get_object``) carries the flags read before the edit: the
+            # answer reads them again from what is stored now (``prepare``), as a GET would.
+            for name in _FLAGS:
+                vars(item.obj).pop(name, None)
+        return saved
 
     def delete_item(self, item: Interruption) -> None:
         services.delete_interruption(interruption=item)
@@ -164,7 +175,8 @@ class RunbookViewSet(_ManagedViewSet):
 
 
 class DrillViewSet(_ManagedViewSet):
-    """Owner offline drills (SPEC 1): windows that never overlap within the organization."""
+    """Owner offline drills (SPEC 1): windows that never overlap within the organization. Only a
+    drill that has not started yet can be deleted (cancelled); one that started keeps its review."""
 
     model = Drill
     serializer_class = DrillSerializer
@@ -175,6 +187,9 @@ class DrillViewSet(_ManagedViewSet):
 
     def save_items(self, items: list[Drill]) -> list[Saved]:
         return services.save_drills(org=self.request.org, drills=items)
+
+    def delete_item(self, item: Drill) -> None:
+        services.cancel_drill(drill=item)  # only one that has not started yet, as on the page
 
     @extend_schema(
         responses={

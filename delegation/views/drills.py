@@ -197,10 +197,12 @@ def drill_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancels a drill that has not started yet (one that ran stays, for its review)."""
     drill = _drill(request, pk)
     _check_manage(request)
-    if drill.status_at(timezone.now()) != DrillStatus.SCHEDULED:
-        messages.error(request, "Only a drill that has not started yet can be cancelled.")
+    try:
+        services.cancel_drill(drill=drill)
+    except ValidationError as error:
+        for line in error_lines(error):
+            messages.error(request, line)
         return redirect(_detail_url(drill))
-    services.delete_row(row=drill)
     messages.success(request, "Drill cancelled.")
     return redirect("delegation:drill_list")
 

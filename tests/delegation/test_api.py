@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 
 from audits.models import Category
@@ -136,6 +137,216 @@ def test_out_of_window_and_drill_are_computed_and_filter(api, org, founder):
     assert [row["id"] for row in window] == [outside["id"], later["id"]]
 
 
+def _escalations_and_a_drill(org, founder) -> Drill:
+    """Owner escalations Monday 11:00-12:00 (Chicago) and a drill from Monday 3 to Thursday 6 March."""
+    TimeBlock.objects.create(organization=org, user=founder, kind="owner_escalations", weekday=1,
+                             start_time="11:00", end_time="12:00")  # fmt: skip
+    return Drill.objects.create(
+        organization=org,
+        starts_at=datetime(2025, 3, 3, 0, tzinfo=CHI),
+        ends_at=datetime(2025, 3, 6, 0, tzinfo=CHI),
+    )
+
+
+def test_an_edit_answers_the_flags_of_the_interruption_as_stored_now(api, org, founder):
+    drill = _escalations_and_a_drill(org, founder)
+    created = post(api, f"{V1}/interruptions/", {"occurred_at": chi(3, 11, 30), "channel": "call"}).json()
+    url = f"{V1}/interruptions/{created['id']}/"
+
+    moved = patch(api, url, {"occurred_at": chi(10, 12)})  # a week later, after 12:00
+    after_patch = api.get(url).json()
+    back = put(api, url, {"occurred_at": chi(3, 11, 30), "channel": "call"})
+    after_put = api.get(url).json()
+
+    assert (created["out_of_window"], created["drill"]) == (False, drill.pk)
+    assert moved.status_code == 200, moved.content
+    assert (moved.json()["out_of_window"], moved.json()["drill"]) == (True, None)
+    assert moved.json() == after_patch
+    assert back.status_code == 200, back.content
+    assert (back.json()["out_of_window"], back.json()["drill"]) == (False, drill.pk)
+    assert back.json() == after_put
+
+
+def test_a_replay_that_moves_an_interruption_answers_its_new_flags(api, org, founder):
+    drill = _escalations_and_a_drill(org, founder)
+    first = post(
+        api, f"{V1}/interruptions/", {"occurred_at": chi(3, 11, 30), "channel": "call", "external_id": "p-1"}
+    ).json()
+
+    single = post(
+        api, f"{V1}/interruptions/", {"occurred_at": chi(10, 12), "channel": "call", "external_id": "p-1"}
+    )
+    batch = post(
+        api,
+        f"{V1}/interruptions/",
+        [
+            {"occurred_at": chi(3, 11, 30), "channel": "call", "external_id": "p-1"},  # moved back
+            {"occurred_at": chi(4, 9), "channel": "text"},  # new: in the drill, out of the window
+        ],
+    )
+
+    assert (first["out_of_window"], first["drill"]) == (False, drill.pk)
+    assert single.status_code == 200, single.content
+    assert (single.json()["id"], single.json()["out_of_window"], single.json()["drill"]) == (
+        first["id"],
+        True,
+        None,
+    )
+    assert batch.status_code == 201, batch.content
+    assert [(row["out_of_window"], row["drill"]) for row in batch.json()] == [
+        (False, drill.pk),
+        (True, drill.pk),
+    ]
+    assert batch.json() == [api.get(f"{V1}/interruptions/{row['id']}/").json() for row in batch.json()]
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_a_batch_answer_reads_the_flags_in_one_query(rows, api, org, founder, django_assert_num_queries):
+    _escalations_and_a_drill(org, founder)
+    items = [
+        {"occurred_at": chi(3, 11, minute), "channel": "call", "external_id": f"p-{minute}"}
+        for minute in range(rows)
+    ]
+    post(api, f"{V1}/interruptions/", items)  # stored: the next batch replays every item
+    moved = [{**item, "occurred_at": chi(10, 12, index)} for index, item in enumerate(items)]
+
+    # token, savepoint, the stored external_ids, the upsert, release, the drills a pending
+    # interruption reopens (none here), the flags; the token's member is known: no members query
+    with django_assert_num_queries(7):
+        response = post(api, f"{V1}/interruptions/", moved)
+
+    assert response.status_code == 200, response.content
+    assert {(row["out_of_window"], row["drill"]) for row in response.json()} == {(True, None)}
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_a_batch_that_reopens_a_drill_costs_the_same_queries_whatever_its_size(
+    rows, api, org, founder, django_assert_num_queries
+):
+    drill = _escalations_and_a_drill(org, founder)
+    Drill.objects.filter(pk=drill.pk).update(completed_at=datetime(2025, 3, 6, 9, tzinfo=CHI))
+    items = [{"occurred_at": chi(4, 9, minute), "channel": "call"} for minute in range(rows)]
+    api.get(f"{V1}/drills/")  # the token's last use is stored once: not in the count
+
+    # token, savepoint, the inserts, release, the drills reopened (one UPDATE), the flags
+    with django_assert_num_queries(6):
+        response = post(api, f"{V1}/interruptions/", items)
+
+    assert response.status_code == 201, response.content
+    assert Drill.objects.get(pk=drill.pk).completed_at is None
+
+
+@time_machine.travel("2025-03-07T12:00:00Z", tick=False)
+def test_a_late_interruption_sends_a_completed_drill_back_to_review(api, org):
+    drill = post(api, f"{V1}/drills/", {"starts_at": chi(3, 8)}).json()  # ended 2025-03-06 08:00
+    drill_url = f"{V1}/drills/{drill['id']}/"
+    post(api, f"{drill_url}complete/", {})
+    completed = api.get(drill_url).json()
+
+    late = post(api, f"{V1}/interruptions/", {"occurred_at": chi(4, 9), "channel": "call"})
+    reopened = api.get(drill_url).json()
+    review = api.get(f"{drill_url}review/").json()
+    refused = post(api, f"{drill_url}complete/", {})
+    patch(api, f"{V1}/interruptions/{late.json()['id']}/", {"follow_up": "rule_tightened"})
+    again = post(api, f"{drill_url}complete/", {})
+
+    assert (completed["status"], completed["completed_at"]) == ("complete", "2025-03-07T06:00:00-06:00")
+    assert late.status_code == 201, late.content
+    assert late.json()["drill"] == drill["id"]
+    assert (reopened["status"], reopened["completed_at"]) == ("in_review", None)
+    assert review["pending"] == [late.json()["id"]]
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "non_field_errors": [
+            f"1 interruption(s) still need a follow-up or the owner-level mark: #{late.json()['id']}."
+        ]
+    }
+    assert again.status_code == 200, again.content
+    assert (again.json()["status"], again.json()["completed_at"]) == ("complete", "2025-03-07T06:00:00-06:00")
+
+
+OWNER_LEVEL_PING = {"occurred_at": chi(4, 9), "channel": "call", "owner_level": True, "external_id": "p-1"}
+DAY_BEFORE_PING = {"occurred_at": chi(2, 9), "channel": "text", "external_id": "p-2"}  # pending
+FOLLOWED_UP = {"occurred_at": chi(5, 9), "channel": "chat", "follow_up": "rule_tightened"}
+
+# (method, which stored ping it edits: None for the collection, body, whether the drill reopens)
+LATE_WRITES = {
+    "batch-with-one-pending": (
+        "post",
+        None,
+        [FOLLOWED_UP, {"occurred_at": chi(5, 10), "channel": "chat"}],
+        True,
+    ),
+    "batch-followed-up": (
+        "post",
+        None,
+        [
+            FOLLOWED_UP,
+            {"occurred_at": chi(5, 10), "channel": "chat", "owner_level": True},
+            {"occurred_at": chi(6, 8), "channel": "chat"},  # pending, at the window's end: outside
+        ],
+        False,
+    ),
+    "replay-moves-in": (
+        "post",
+        None,
+        [OWNER_LEVEL_PING, {**DAY_BEFORE_PING, "occurred_at": chi(5, 10)}],
+        True,
+    ),
+    "patch-moves-in": ("patch", 1, {"occurred_at": chi(3, 8)}, True),
+    "owner-level-false": ("patch", 0, {"owner_level": False}, True),
+    "owner-level-null": ("patch", 0, {"owner_level": None}, True),
+    "put-without-owner-level": ("put", 0, {**OWNER_LEVEL_PING, "owner_level": None}, True),
+    "notes-only": ("patch", 0, {"notes": "Server room flood."}, False),
+}
+
+
+@pytest.mark.parametrize(("method", "which", "data", "reopened"), LATE_WRITES.values(), ids=LATE_WRITES)
+@time_machine.travel("2025-03-07T12:00:00Z", tick=False)
+def test_a_write_leaving_a_pending_interruption_in_the_window_reopens_the_drill(
+    api, org, method, which, data, reopened
+):
+    drill = post(api, f"{V1}/drills/", {"starts_at": chi(3, 8)}).json()  # ended 2025-03-06 08:00
+    drill_url = f"{V1}/drills/{drill['id']}/"
+    ids = [row["id"] for row in post(api, f"{V1}/interruptions/", [OWNER_LEVEL_PING, DAY_BEFORE_PING]).json()]
+    assert post(api, f"{drill_url}complete/", {}).status_code == 200
+    send = {"post": post, "patch": patch, "put": put}[method]
+
+    response = send(api, f"{V1}/interruptions/" + ("" if which is None else f"{ids[which]}/"), data)
+
+    assert response.status_code in (200, 201), response.content
+    stored = api.get(drill_url).json()
+    pending = api.get(f"{drill_url}review/").json()["pending"]
+    if reopened:
+        assert (stored["status"], stored["completed_at"]) == ("in_review", None)
+        assert len(pending) == 1
+    else:
+        assert (stored["status"], stored["completed_at"]) == ("complete", "2025-03-07T06:00:00-06:00")
+        assert pending == []
+
+
+@time_machine.travel("2025-03-07T12:00:00Z", tick=False)
+def test_only_a_drill_that_has_not_started_yet_can_be_deleted(api, org):
+    ended = post(api, f"{V1}/drills/", {"starts_at": chi(3, 8)}).json()
+    completed = post(api, f"{V1}/drills/", {"starts_at": chi(1, 8), "ends_at": chi(3, 8)}).json()
+    post(api, f"{V1}/drills/{completed['id']}/complete/", {})
+    running = post(api, f"{V1}/drills/", {"starts_at": chi(7, 5)}).json()
+    scheduled = post(api, f"{V1}/drills/", {"starts_at": chi(20, 8)}).json()
+    as_before = list(Drill.objects.order_by("pk").values())
+
+    refused = [api.delete(f"{V1}/drills/{drill['id']}/") for drill in (running, ended, completed)]
+    unchanged = list(Drill.objects.order_by("pk").values())
+    cancelled = api.delete(f"{V1}/drills/{scheduled['id']}/")
+
+    message = {"non_field_errors": ["Only a drill that has not started yet can be cancelled."]}
+    assert [(r.status_code, r.json()) for r in refused] == [(400, message)] * 3
+    assert unchanged == as_before
+    assert cancelled.status_code == 204
+    assert sorted(Drill.objects.values_list("pk", flat=True)) == sorted(
+        drill["id"] for drill in (ended, completed, running)
+    )
+
+
 # --- delegates and delegations ------------------------------------------------------------
 
 
@@ -200,6 +411,97 @@ def test_a_refused_move_is_a_400_on_status_and_changes_nothing(api, org):
     }
     stored = Delegation.objects.get()
     assert (stored.status, stored.decision_boundary, stored.handoff_date) == ("candidate", "", None)
+
+
+def test_done_with_the_checklist_emptied_in_the_same_request_is_refused(api, org):
+    delegate = Delegate.objects.create(organization=org, name="Tess", kind="technician")
+    created = post(
+        api,
+        f"{V1}/delegations/",
+        {"title": "Patching", "category": "tickets", "delegate": delegate.pk, "status": "handed_off",
+         "definition_of_done": [{"text": "Runbook written"}]},
+    ).json()  # fmt: skip
+    url = f"{V1}/delegations/{created['id']}/"
+    as_before = Delegation.objects.filter(pk=created["id"]).values().get()
+
+    emptied = patch(api, url, {"definition_of_done": []})
+    done = patch(api, url, {"status": "done", "definition_of_done": []})
+    blank_reason = patch(api, url, {"status": "done", "definition_of_done": [], "done_override_reason": " "})
+    unchanged = Delegation.objects.filter(pk=created["id"]).values().get()
+    overridden = patch(
+        api, url, {"status": "done", "definition_of_done": [], "done_override_reason": "NOC took it all."}
+    )
+    reason_dropped = patch(api, url, {"done_override_reason": ""})
+
+    assert (emptied.status_code, emptied.json()) == (
+        400,
+        {"definition_of_done": ["A handed-off delegation keeps at least one definition-of-done item."]},
+    )
+    refused = {
+        "definition_of_done": [
+            "A delegation marked done keeps at least one definition-of-done item, or gives a "
+            "done_override_reason."
+        ]
+    }
+    assert (done.status_code, done.json()) == (400, refused)
+    assert (blank_reason.status_code, blank_reason.json()) == (400, refused)
+    assert unchanged == as_before
+    assert overridden.status_code == 200, overridden.content
+    assert (overridden.json()["status"], overridden.json()["definition_of_done"]) == ("done", [])
+    assert (reason_dropped.status_code, reason_dropped.json()) == (400, refused)
+    assert Delegation.objects.get(pk=created["id"]).done_override_reason == "NOC took it all."
+
+
+def test_a_done_delegation_keeps_its_items_checked_or_its_override_reason(api, org):
+    delegate = Delegate.objects.create(organization=org, name="Tess", kind="technician")
+    checked = [{"text": "Runbook written", "done": True}, {"text": "NOC trained", "done": True}]
+    created = post(
+        api,
+        f"{V1}/delegations/",
+        {"title": "Patching", "category": "tickets", "delegate": delegate.pk, "status": "handed_off",
+         "definition_of_done": checked},
+    ).json()  # fmt: skip
+    url = f"{V1}/delegations/{created['id']}/"
+    done = patch(api, url, {"status": "done"}).json()
+    as_before = Delegation.objects.filter(pk=created["id"]).values().get()
+    unchecked = [checked[0], {"text": "NOC trained", "done": False}]
+    added = [*checked, {"text": "Monthly patch report sent"}]
+
+    refused = [
+        patch(api, url, {"definition_of_done": unchecked}),
+        patch(api, url, {"definition_of_done": added}),
+        put(api, url, {**done, "definition_of_done": unchecked}),
+        patch(api, url, {"definition_of_done": unchecked, "done_override_reason": "  "}),
+    ]
+    unchanged = Delegation.objects.filter(pk=created["id"]).values().get()
+    reason = "Patch report moved to the quarterly review."
+    overridden = patch(api, url, {"definition_of_done": added, "done_override_reason": reason})
+    reason_cleared = patch(api, url, {"done_override_reason": ""})
+    after_override = Delegation.objects.filter(pk=created["id"]).values().get()
+    reverted = patch(api, url, {"status": "reverted", "done_override_reason": ""})
+
+    message = (
+        "A done delegation keeps every definition-of-done item checked, or gives a done_override_reason; "
+        "to reopen work, move it to reverted first."
+    )
+    assert [(r.status_code, r.json()) for r in refused] == [(400, {"definition_of_done": [message]})] * 4
+    assert unchanged == as_before
+    assert overridden.status_code == 200, overridden.content
+    assert (reason_cleared.status_code, reason_cleared.json()) == (
+        400,
+        {
+            "done_override_reason": [
+                "A done delegation with open definition-of-done items keeps its done_override_reason "
+                "(1 open: Monthly patch report sent); to reopen work, move it to reverted first."
+            ]
+        },
+    )
+    assert (after_override["done_override_reason"], after_override["definition_of_done"]) == (
+        reason,
+        [*checked, {"text": "Monthly patch report sent", "done": False}],
+    )
+    assert reverted.status_code == 200, reverted.content
+    assert (reverted.json()["status"], reverted.json()["done_override_reason"]) == ("reverted", "")
 
 
 @time_machine.travel("2025-03-05T05:30:00Z", tick=False)  # still March 4 in Chicago
@@ -316,6 +618,21 @@ def test_a_drill_lasts_three_days_by_default_and_never_overlaps(api):
     }
 
 
+@time_machine.travel("2025-03-01T12:00:00Z", tick=False)
+def test_the_default_drill_ends_at_the_same_local_time_across_the_dst_change(api):
+    # Clocks spring forward on Sunday 2025-03-09 in Chicago: Friday 09:00 CST to Monday 09:00
+    # CDT is 3 local days, 71 real hours.
+    created = post(api, f"{V1}/drills/", {"starts_at": chi(7, 9)})
+
+    assert created.status_code == 201, created.content
+    assert (created.json()["starts_at"], created.json()["ends_at"]) == (
+        "2025-03-07T09:00:00-06:00",
+        "2025-03-10T09:00:00-05:00",
+    )
+    stored = Drill.objects.get()
+    assert stored.ends_at - stored.starts_at == timedelta(hours=71)  # both read in UTC
+
+
 def test_a_drill_completes_only_after_its_window_and_its_review(api, org):
     with time_machine.travel("2025-03-04T12:00:00Z", tick=False):
         drill = post(api, f"{V1}/drills/", {"starts_at": chi(3, 8)}).json()
@@ -342,6 +659,34 @@ def test_a_drill_completes_only_after_its_window_and_its_review(api, org):
     }
     assert done.status_code == 200
     assert done.json()["status"] == "complete"
+
+
+def test_a_completed_drills_window_cannot_change_but_its_notes_can(api, org):
+    with time_machine.travel("2025-03-07T12:00:00Z", tick=False):
+        drill = post(api, f"{V1}/drills/", {"starts_at": chi(3, 8)}).json()
+        post(api, f"{V1}/drills/{drill['id']}/complete/", {})
+        url = f"{V1}/drills/{drill['id']}/"
+        as_before = Drill.objects.filter(pk=drill["id"]).values().get()
+
+        later = patch(api, url, {"ends_at": chi(10, 8)})  # not ended yet: 2025-03-07 is "now"
+        earlier = patch(api, url, {"starts_at": chi(1, 8)})
+        both = put(api, url, {"starts_at": chi(4, 8), "ends_at": chi(5, 8), "notes": "moved"})
+        unchanged = Drill.objects.filter(pk=drill["id"]).values().get()
+        notes = patch(api, url, {"notes": "Two calls, both owner-level.", "ends_at": "2025-03-06T14:00:00Z"})
+
+    message = ["A completed drill's window cannot change."]
+    assert (later.status_code, later.json()) == (400, {"ends_at": message})
+    assert (earlier.status_code, earlier.json()) == (400, {"starts_at": message})
+    assert (both.status_code, both.json()) == (400, {"starts_at": message, "ends_at": message})
+    assert unchanged == as_before
+    assert notes.status_code == 200, notes.content
+    assert notes.json() == {
+        **drill,
+        "notes": "Two calls, both owner-level.",
+        "status": "complete",
+        "completed_at": notes.json()["completed_at"],
+    }
+    assert notes.json()["completed_at"] == "2025-03-07T06:00:00-06:00"
 
 
 def test_time_blocks_of_one_member_on_one_weekday_never_overlap(api, founder):

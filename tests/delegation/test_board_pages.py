@@ -353,6 +353,88 @@ def test_a_handed_off_delegation_keeps_its_last_item(founder_client, org, dana):
     assert row(delegation) == before
 
 
+def test_a_done_delegation_keeps_its_last_item_without_an_override_reason(founder_client, org, dana):
+    checked = [{"text": "Runbook written", "done": True}]
+    done = DelegationFactory(
+        organization=org,
+        delegate=dana,
+        status="done",
+        handoff_date=date(2025, 3, 3),
+        definition_of_done=checked,
+    )
+    overridden = DelegationFactory(
+        organization=org, delegate=dana, status="done", handoff_date=date(2025, 3, 3),
+        definition_of_done=checked, done_override_reason="The NOC took over the whole category.",
+    )  # fmt: skip
+    before = row(done)
+
+    refused = checklist(founder_client, done, action="remove", index=0, text="Runbook written")
+    allowed = checklist(founder_client, overridden, action="remove", index=0, text="Runbook written")
+
+    assert refused.status_code == 422
+    assert (
+        "A delegation marked done keeps at least one definition-of-done item, or gives a "
+        "done_override_reason." in refused.content.decode()
+    )
+    assert row(done) == before
+    assert allowed.status_code == 200
+    assert row(overridden)["definition_of_done"] == []
+
+
+STAYS_CHECKED = (
+    "A done delegation keeps every definition-of-done item checked, or gives a done_override_reason; "
+    "to reopen work, move it to reverted first."
+)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"action": "uncheck", "index": 0, "text": "Runbook written"},
+        {"action": "add", "text": "NOC trained"},
+    ],
+)
+def test_a_done_delegation_keeps_every_item_checked_without_an_override_reason(
+    founder_client, org, dana, change
+):
+    done = DelegationFactory(
+        organization=org, delegate=dana, status="done", handoff_date=date(2025, 3, 3),
+        definition_of_done=[{"text": "Runbook written", "done": True}],
+    )  # fmt: skip
+    before = row(done)
+
+    refused = checklist(founder_client, done, **change)
+    plain = founder_client.post(f"/delegation/delegations/{done.pk}/checklist/", change, follow=True)
+
+    assert refused.status_code == 422
+    assert STAYS_CHECKED in refused.content.decode()
+    assert STAYS_CHECKED in plain.content.decode()  # without JavaScript: the message on top
+    assert row(done) == before
+
+
+def test_a_done_delegation_with_open_items_keeps_its_override_reason_on_the_edit_page(
+    founder_client, org, dana
+):
+    done = DelegationFactory(
+        organization=org, delegate=dana, status="done", handoff_date=date(2025, 3, 3),
+        done_override_reason="The NOC took over the whole category.",
+    )  # fmt: skip
+    before = row(done)
+
+    response = founder_client.post(
+        f"/delegation/delegations/{done.pk}/edit/",
+        {"title": "T", "category": "tickets", "delegate": dana.pk, "expected_hours_per_week": "2",
+         "handoff_date": "2025-03-03", "done_override_reason": " "},
+    )  # fmt: skip
+
+    assert response.status_code == 422
+    assert (
+        "A done delegation with open definition-of-done items keeps its done_override_reason (1 open: "
+        "Runbook written); to reopen work, move it to reverted first." in response.content.decode()
+    )
+    assert row(done) == before
+
+
 def test_a_viewer_sees_the_checklist_but_cannot_change_it(viewer, org):
     delegation = DelegationFactory(
         organization=org, definition_of_done=[{"text": "NOC trained", "done": True}]

@@ -285,6 +285,140 @@ def test_done_with_every_item_checked(org):
     assert Delegation.objects.get(pk=delegation.pk).checklist_done == 3
 
 
+EMPTIED_DONE = (
+    "A delegation marked done keeps at least one definition-of-done item, or gives a done_override_reason."
+)
+
+
+@pytest.mark.parametrize("before", [H, D])
+@pytest.mark.parametrize("reason", ["", "   \n"])
+def test_a_done_delegation_keeps_a_definition_of_done_item(org, before, reason):
+    """Emptied in the same change as the move to done (or after it), nothing would be checked."""
+    delegation = stored_delegation(org, before, handoff_date=date(2026, 2, 2))
+    as_before = row(delegation)
+
+    with pytest.raises(BatchValidationError) as refused:
+        save_delegations(
+            org=org,
+            delegations=[edit(delegation, status=D, definition_of_done=[], done_override_reason=reason)],
+        )
+
+    assert refused.value.item_errors == [{"definition_of_done": [EMPTIED_DONE]}]
+    assert row(delegation) == as_before
+
+
+@pytest.mark.parametrize("before", [H, D])
+def test_a_done_delegation_without_items_gives_an_override_reason(org, before):
+    delegation = stored_delegation(org, before, handoff_date=date(2026, 2, 2))
+    reason = "The NOC took over the whole category; no checklist applies."
+
+    save_delegations(
+        org=org, delegations=[edit(delegation, status=D, definition_of_done=[], done_override_reason=reason)]
+    )
+
+    stored = Delegation.objects.get(pk=delegation.pk)
+    assert (stored.status, stored.definition_of_done, stored.done_override_reason) == (D, [], reason)
+
+
+def test_a_done_delegation_without_items_keeps_its_override_reason(org):
+    delegation = stored_delegation(
+        org, D, definition_of_done=[], done_override_reason="NOC took it all.", handoff_date=date(2026, 2, 2)
+    )
+    as_before = row(delegation)
+
+    with pytest.raises(BatchValidationError) as refused:
+        save_delegations(org=org, delegations=[edit(delegation, done_override_reason="")])
+
+    assert refused.value.item_errors == [{"definition_of_done": [EMPTIED_DONE]}]
+    assert row(delegation) == as_before
+
+
+def test_a_refused_move_to_done_is_not_also_refused_for_its_checklist(org):
+    delegation = stored_delegation(org, P, definition_of_done=[])
+
+    with pytest.raises(BatchValidationError) as refused:
+        save_delegations(org=org, delegations=[edit(delegation, status=D)])
+
+    assert list(refused.value.item_errors[0]) == ["status"]
+
+
+STAYS_CHECKED = (
+    "A done delegation keeps every definition-of-done item checked, or gives a done_override_reason; "
+    "to reopen work, move it to reverted first."
+)
+CHECKED = [{**item, "done": True} for item in OPEN_ITEMS]
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{**CHECKED[0], "done": False}, *CHECKED[1:]],  # an item unchecked
+        [*CHECKED, {"text": "Quarterly restore drill booked", "done": False}],  # an open item added
+        [{"text": "Quarterly restore drill booked"}],  # replaced by an open one ("done" omitted)
+    ],
+)
+def test_a_done_delegation_keeps_every_item_checked(org, items):
+    delegation = stored_delegation(org, D, definition_of_done=CHECKED, handoff_date=date(2026, 2, 2))
+    as_before = row(delegation)
+
+    with pytest.raises(BatchValidationError) as refused:
+        save_delegations(org=org, delegations=[edit(delegation, definition_of_done=items)])
+
+    assert refused.value.item_errors == [{"definition_of_done": [STAYS_CHECKED]}]
+    assert row(delegation) == as_before
+
+
+def test_a_done_delegation_with_open_items_keeps_its_override_reason(org):
+    reason = "Client moved to another backup vendor."
+    delegation = stored_delegation(
+        org, D, definition_of_done=OPEN_ITEMS, done_override_reason=reason, handoff_date=date(2026, 2, 2)
+    )
+    as_before = row(delegation)
+
+    with pytest.raises(BatchValidationError) as refused:
+        save_delegations(org=org, delegations=[edit(delegation, done_override_reason="  ")])
+
+    assert refused.value.item_errors == [
+        {
+            "done_override_reason": [
+                "A done delegation with open definition-of-done items keeps its done_override_reason "
+                "(2 open: Restore test passes; Client told who to call); to reopen work, move it to "
+                "reverted first."
+            ]
+        }
+    ]
+    assert row(delegation) == as_before
+
+
+def test_a_done_delegation_changes_its_checklist_with_a_reason_or_all_checked(org):
+    reason = "Client moved to another backup vendor."
+    overridden = stored_delegation(
+        org, D, definition_of_done=CHECKED, done_override_reason=reason, handoff_date=date(2026, 2, 2)
+    )
+    checked = stored_delegation(org, D, definition_of_done=OPEN_ITEMS[1:2], handoff_date=date(2026, 2, 2))
+    more = [*OPEN_ITEMS[1:2], {"text": "Quarterly restore drill booked", "done": True}]
+
+    save_delegations(
+        org=org,
+        delegations=[
+            edit(overridden, definition_of_done=OPEN_ITEMS),  # the reason covers open items
+            edit(checked, definition_of_done=more, title="Backup triage"),  # still all checked
+        ],
+    )
+
+    assert row(overridden)["definition_of_done"] == OPEN_ITEMS
+    assert (row(checked)["definition_of_done"], row(checked)["title"]) == (more, "Backup triage")
+
+
+def test_a_done_delegation_reopens_its_work_once_reverted(org):
+    delegation = stored_delegation(org, D, definition_of_done=CHECKED, handoff_date=date(2026, 2, 2))
+
+    move_delegation(delegation=delegation, status=R)
+    save_delegations(org=org, delegations=[edit(delegation, definition_of_done=OPEN_ITEMS)])
+
+    assert (row(delegation)["status"], row(delegation)["definition_of_done"]) == (R, OPEN_ITEMS)
+
+
 # --- references and batches -----------------------------------------------------------------
 
 

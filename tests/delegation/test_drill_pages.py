@@ -127,6 +127,16 @@ def test_start_at_a_local_time_across_the_dst_change(founder_client, org):
     assert stored.ends_at == datetime(2025, 3, 10, 14, 0, tzinfo=UTC)  # 09:00 CDT, 48 real hours
 
 
+def test_three_days_across_the_dst_change_end_at_the_same_local_time_as_the_apis_default(founder_client, org):
+    # The default length is the service's (3 local days): Friday 09:00 CST to Monday 09:00 CDT,
+    # 71 real hours, as a drill sent to the API without ends_at.
+    founder_client.post(DRILLS, {"date": "2025-03-07", "time": "09:00", "days": "3"})
+    stored = Drill.objects.get()
+    assert stored.starts_at == datetime(2025, 3, 7, 15, 0, tzinfo=UTC)  # 09:00 CST
+    assert stored.ends_at == datetime(2025, 3, 10, 14, 0, tzinfo=UTC)  # 09:00 CDT
+    assert stored.ends_at - stored.starts_at == timedelta(hours=71)
+
+
 def test_a_day_without_a_time_starts_at_midnight(founder_client, org):
     founder_client.post(DRILLS, {"date": "2025-03-10", "days": "3"})
     assert Drill.objects.get().starts_at == datetime(2025, 3, 10, 5, 0, tzinfo=UTC)  # 00:00 CDT
@@ -298,6 +308,56 @@ def test_completing_the_reviewed_drill(founder_client, org, ended):
     page = body(founder_client.get(url(ended)))
     assert "Completed Tuesday 4 March 2025, 11:20" in page
     assert 'class="follow-up"' not in page
+
+
+@pytest.fixture
+def completed(org, founder_client, ended):
+    """The ended drill, each interruption followed up, completed (by the page) at NOW."""
+    for interruption in Interruption.objects.all():
+        interruption.follow_up = FollowUp.RULE_TIGHTENED
+        record_interruption(org=org, interruption=interruption)
+    founder_client.post(url(ended, "complete"), **HTMX)
+    ended.refresh_from_db()
+    assert ended.completed_at == NOW
+    return ended
+
+
+def test_a_late_quick_log_sends_the_completed_drill_back_to_review(founder_client, completed):
+    response = founder_client.post(
+        "/delegation/interruptions/log/",
+        {"channel": "call", "date": "2025-03-02", "time": "10:00", "ticket_ref": "SUN"},
+        **HTMX,
+    )
+
+    assert response.status_code == 200
+    completed.refresh_from_db()
+    assert completed.completed_at is None
+    page = body(founder_client.get(url(completed)))
+    assert '<span class="badge amber">in review</span>' in page
+    assert "<strong>1</strong> of 3 interruptions still needs a follow-up or the owner-level mark." in page
+    assert 'id="complete-drill"' in page
+    assert "Completed Tuesday" not in page
+
+
+def test_a_follow_up_taken_back_in_the_list_sends_the_completed_drill_back_to_review(
+    founder_client, completed
+):
+    saturday = Interruption.objects.get(ticket_ref="SAT")
+
+    response = founder_client.post(
+        f"/delegation/interruptions/{saturday.pk}/follow-up/",
+        {"follow_up": "none", "owner_level": ""},
+        **HTMX,
+    )
+
+    assert response.status_code == 200
+    saturday.refresh_from_db()
+    assert saturday.needs_follow_up
+    completed.refresh_from_db()
+    assert completed.completed_at is None
+    page = body(founder_client.get(url(completed)))
+    assert '<span class="badge amber">in review</span>' in page
+    assert 'id="complete-drill"' in page
 
 
 def test_a_viewer_may_not_complete(viewer, ended):

@@ -13,7 +13,14 @@ from django.core.exceptions import ValidationError
 
 from delegation.models import Channel, Drill, DrillStatus, FollowUp, Interruption, Runbook
 from delegation.selectors import DrillSchedule, drill_review, drill_schedule
-from delegation.services import complete_drill, save_drills
+from delegation.services import (
+    cancel_drill,
+    complete_drill,
+    record_interruption,
+    save_drills,
+    save_interruptions,
+    set_follow_up,
+)
 from msp_ops.lib import weeks
 from msp_ops.orgs.batches import BatchValidationError
 
@@ -244,12 +251,204 @@ def test_a_drill_completes_once_every_interruption_is_followed_up(march_drill):
     assert Drill.objects.get(pk=drill.pk).completed_at == done_at
 
 
+@pytest.mark.parametrize(
+    ("window", "refused_fields"),
+    [
+        ({"ends_at": at(d(3, 12), 9)}, ["ends_at"]),  # its review would wait again
+        ({"starts_at": at(d(3, 5), 9)}, ["starts_at"]),  # it would hold a ping still pending
+        ({"starts_at": at(d(3, 7), 9), "ends_at": at(d(3, 8), 9)}, ["starts_at", "ends_at"]),
+    ],
+)
+def test_a_completed_drills_window_cannot_change(org, founder, window, refused_fields):
+    drill = new_drill(org, at(d(3, 6), 9))
+    complete_drill(drill=drill, now=at(d(3, 10), 8))
+    ping(org, founder, at(d(3, 5), 12))  # no follow-up yet, the day before the window
+    as_before = row(drill)
+    copy = Drill.objects.get(pk=drill.pk)
+    for name, value in window.items():
+        setattr(copy, name, value)
+
+    with pytest.raises(BatchValidationError) as refused:
+        save_drills(org=org, drills=[copy])
+
+    assert refused.value.item_errors == [
+        {name: ["A completed drill's window cannot change."] for name in refused_fields}
+    ]
+    assert row(drill) == as_before
+
+
+def test_a_completed_drill_keeps_its_window_but_its_notes_change(org):
+    drill = new_drill(org, at(d(3, 6), 9))
+    complete_drill(drill=drill, now=at(d(3, 10), 8))
+    copy = Drill.objects.get(pk=drill.pk)
+    copy.notes = "Two calls only, both owner-level."
+    copy.ends_at = weeks.as_utc(copy.ends_at)  # the same moment, given in UTC
+
+    save_drills(org=org, drills=[copy])
+
+    stored = Drill.objects.get(pk=drill.pk)
+    assert stored.notes == "Two calls only, both owner-level."
+    assert (stored.starts_at, stored.ends_at) == (at(d(3, 6), 9), at(d(3, 9), 9))
+    assert stored.completed_at == at(d(3, 10), 8)
+
+
 def test_status_follows_the_window(org):
     drill = new_drill(org, at(d(3, 6), 9))
 
     assert drill.status_at(at(d(3, 6), 8)) == DrillStatus.SCHEDULED
     assert drill.status_at(at(d(3, 6), 9)) == DrillStatus.RUNNING
     assert drill.status_at(at(d(3, 9), 9)) == DrillStatus.IN_REVIEW
+
+
+# --- a completed drill goes back to review --------------------------------------------------
+
+REVIEWED_AT = at(d(3, 10), 8)
+
+
+@pytest.fixture
+def reviewed(org, founder):
+    """The March drill (Friday 03-06 09:00 to Monday 03-09 09:00), its one ping marked
+    owner-level, completed on Tuesday 03-10 08:00."""
+    drill = new_drill(org, at(d(3, 6), 9))
+    ping(org, founder, at(d(3, 7), 10), owner_level=True)
+    complete_drill(drill=drill, now=REVIEWED_AT)
+    return drill
+
+
+def log(org, user, occurred_at: datetime, **fields) -> Interruption:
+    item = Interruption(occurred_at=occurred_at, channel=Channel.CALL, logged_by=user, **fields)
+    return record_interruption(org=org, interruption=item)
+
+
+@pytest.mark.parametrize("owner_level", [None, False])
+def test_a_late_pending_interruption_sends_a_completed_drill_back_to_review(
+    org, founder, reviewed, owner_level
+):
+    late = log(org, founder, at(d(3, 8), 14), owner_level=owner_level)  # logged after the review
+
+    stored = Drill.objects.get(pk=reviewed.pk)
+    assert stored.completed_at is None
+    assert stored.status_at(at(d(3, 10), 9)) == DrillStatus.IN_REVIEW
+    assert drill_review(stored).pending == [late.pk]
+    with pytest.raises(ValidationError) as refused:
+        complete_drill(drill=stored, now=at(d(3, 10), 9))
+    assert refused.value.message_dict == {
+        "__all__": [f"1 interruption(s) still need a follow-up or the owner-level mark: #{late.pk}."]
+    }
+    set_follow_up(interruption=late, follow_up=FollowUp.RULE_TIGHTENED)
+    complete_drill(drill=stored, now=at(d(3, 10), 9))
+    assert Drill.objects.get(pk=reviewed.pk).completed_at == at(d(3, 10), 9)
+
+
+def test_taking_back_a_follow_up_or_the_owner_level_mark_reopens_the_drill(org, founder, reviewed):
+    followed = log(org, founder, at(d(3, 8), 14), follow_up=FollowUp.RULE_TIGHTENED)
+    owner_level = Interruption.objects.get(owner_level=True)
+    assert Drill.objects.get(pk=reviewed.pk).completed_at == REVIEWED_AT  # nothing pending yet
+
+    set_follow_up(interruption=followed, follow_up=FollowUp.NONE)
+    after_follow_up = Drill.objects.get(pk=reviewed.pk).completed_at
+    set_follow_up(interruption=followed, follow_up=FollowUp.RULE_TIGHTENED)
+    complete_drill(drill=Drill.objects.get(pk=reviewed.pk), now=at(d(3, 11), 9))
+    set_follow_up(interruption=owner_level, owner_level=False)
+
+    assert after_follow_up is None
+    stored = Drill.objects.get(pk=reviewed.pk)
+    assert stored.completed_at is None
+    assert drill_review(stored).pending == [owner_level.pk]
+
+
+def test_an_interruption_moved_into_a_completed_drills_window_reopens_it(org, founder, reviewed):
+    before = log(org, founder, at(d(3, 5), 12))  # pending, the day before the window
+    assert Drill.objects.get(pk=reviewed.pk).completed_at == REVIEWED_AT
+
+    before.occurred_at = at(d(3, 6), 12)
+    record_interruption(org=org, interruption=before)
+
+    assert Drill.objects.get(pk=reviewed.pk).completed_at is None
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"occurred_at": at(d(3, 8), 14), "follow_up": FollowUp.RUNBOOK_UPDATED},
+        {"occurred_at": at(d(3, 8), 14), "follow_up": FollowUp.RULE_TIGHTENED},
+        {"occurred_at": at(d(3, 8), 14), "owner_level": True},
+        {"occurred_at": at(d(3, 9), 9)},  # pending, at the window's end: outside
+        {"occurred_at": at(d(3, 6), 8, 59)},  # pending, just before its start
+    ],
+)
+def test_a_followed_up_or_outside_interruption_keeps_the_drill_complete(org, founder, reviewed, fields):
+    log(org, founder, **fields)
+
+    assert Drill.objects.get(pk=reviewed.pk).completed_at == REVIEWED_AT
+
+
+def test_one_batch_reopens_every_completed_drill_it_touches_and_no_other(org, founder, manager):
+    march = new_drill(org, at(d(3, 6), 9))
+    april = new_drill(org, at(d(4, 3), 9))
+    may = new_drill(org, at(d(5, 1), 9))
+    for drill in (march, april, may):
+        complete_drill(drill=drill, now=drill.ends_at)
+    batch = [
+        Interruption(occurred_at=at(d(3, 7), 9), channel=Channel.TEXT, logged_by=manager),
+        Interruption(occurred_at=at(d(3, 8), 9), channel=Channel.CALL, logged_by=manager),
+        Interruption(occurred_at=at(d(4, 4), 9), channel=Channel.CHAT, logged_by=founder),
+        Interruption(occurred_at=at(d(5, 2), 9), channel=Channel.CALL, logged_by=founder, owner_level=True),
+    ]
+
+    save_interruptions(org=org, interruptions=batch)
+
+    stored = {row["pk"]: row["completed_at"] for row in Drill.objects.values("pk", "completed_at")}
+    assert stored == {march.pk: None, april.pk: None, may.pk: may.ends_at}
+
+
+def test_a_refused_batch_reopens_nothing(org, founder, reviewed):
+    batch = [
+        Interruption(occurred_at=at(d(3, 8), 14), channel=Channel.CALL, logged_by=founder),
+        Interruption(occurred_at=at(d(3, 8), 15), channel="fax", logged_by=founder),
+    ]
+
+    with pytest.raises(BatchValidationError):
+        save_interruptions(org=org, interruptions=batch)
+
+    assert Drill.objects.get(pk=reviewed.pk).completed_at == REVIEWED_AT
+    assert Interruption.objects.count() == 1
+
+
+def test_another_organizations_interruption_reopens_nothing(org, other_org, stranger, reviewed):
+    log(other_org, stranger, at(d(3, 8), 14))
+
+    assert Drill.objects.get(pk=reviewed.pk).completed_at == REVIEWED_AT
+
+
+# --- cancelling a drill ---------------------------------------------------------------------
+
+
+def test_a_drill_that_has_not_started_yet_is_cancelled(org):
+    drill = new_drill(org, at(d(3, 6), 9))
+
+    cancel_drill(drill=drill, now=at(d(3, 6), 8, 59))
+
+    assert not Drill.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "now",
+    [at(d(3, 6), 9), at(d(3, 9), 9), at(d(3, 10), 9)],  # running, in review, complete
+)
+def test_a_drill_that_started_cannot_be_cancelled(org, now):
+    drill = new_drill(org, at(d(3, 6), 9))
+    if now == at(d(3, 10), 9):
+        complete_drill(drill=drill, now=REVIEWED_AT)
+    as_before = row(drill)
+
+    with pytest.raises(ValidationError) as refused:
+        cancel_drill(drill=drill, now=now)
+
+    assert refused.value.message_dict == {
+        "__all__": ["Only a drill that has not started yet can be cancelled."]
+    }
+    assert row(drill) == as_before
 
 
 # --- the review -----------------------------------------------------------------------------

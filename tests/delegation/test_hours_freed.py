@@ -176,6 +176,22 @@ def test_means_round_half_up_like_every_figure(history, org, founder):
     assert freed(delegation(history), datetime(2026, 5, 20, tzinfo=UTC)) == Decimal("4.13")
 
 
+def test_the_mean_is_rounded_once_not_each_week(org, founder):
+    """Weeks of 1.0054, 1.0054, 1.0054 and 1.0 h before, none after: (3 * 1.0054 + 1.0) / 4 =
+    1.00405, so 1.00. Each week rounded first (1.01, 1.01, 1.01, 1.00) would give 1.0075: 1.01."""
+    odd = timedelta(hours=1, seconds=19, microseconds=440_000)  # 1.0054 h = 3619.44 s
+    starts = [at(d(2, 24), 9), at(d(3, 3), 9), at(d(3, 10), 9), at(d(3, 17), 9)]
+    lengths = [odd, odd, odd, timedelta(hours=1)]
+    TimeEntry.objects.bulk_create(
+        [
+            entry(org, founder, start, weeks.plus(start, length))
+            for start, length in zip(starts, lengths, strict=True)
+        ]
+    )
+
+    assert freed(delegation(org), datetime(2026, 5, 20, tzinfo=UTC)) == Decimal("1.00")
+
+
 def test_several_delegations_in_one_call(history, org):
     """Tickets, handed off the same day: before, the week of 02-23 holds 4 h, so 4 / 4 = 1.00;
     after, the week of 04-06 holds 4 h: 4 / 4 = 1.00; freed 0.00. Backlog, handed off

@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from msp_ops import plugins
 from msp_ops.orgs import views as org_views
@@ -13,6 +16,9 @@ urlpatterns = [
     path("org/", include("msp_ops.orgs.urls")),
     path("api/", include("msp_ops.api.urls")),
     path("admin/", admin.site.urls),
+    # Asked for whatever base.html links (feed readers, bookmarks); the file's name is hashed
+    # after collectstatic, so a temporary redirect, resolved per request.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
     *plugins.page_urls(),  # each app's pages (msp_ops.plugins)
 ]
 

@@ -1,4 +1,4 @@
-// Small helpers shared by every page: copy buttons.
+// Small helpers shared by every page: copy buttons, the phone menu.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy]");
   if (!button) return;
@@ -22,3 +22,20 @@ document.addEventListener("submit", (event) => {
   window.htmx.process(form);
   window.htmx.trigger(form, "submit");
 });
+
+// The phone menu (below 760 px): the ☰ button shows and hides the navigation. Escape, from the
+// button or inside the menu, closes it and puts the focus back on the button.
+{
+  const toggle = document.querySelector(".nav-toggle[aria-controls]");
+  const nav = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (nav) {
+    const isOpen = () => toggle.getAttribute("aria-expanded") === "true";
+    toggle.addEventListener("click", () => toggle.setAttribute("aria-expanded", String(!isOpen())));
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || event.defaultPrevented || !isOpen() || !toggle.offsetParent) return;
+      if (event.target !== toggle && !nav.contains(event.target)) return;
+      toggle.setAttribute("aria-expanded", "false");
+      toggle.focus();
+    });
+  }
+}

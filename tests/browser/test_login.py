@@ -56,6 +56,6 @@ def test_on_a_phone_the_menu_opens_from_the_toggle(page, founder):
     log_in(page, "fran")
     api_link = page.get_by_role("link", name="API tokens")
     assert not api_link.is_visible()
-    page.click(".nav-toggle-label")
+    page.get_by_role("button", name="Menu").click()
     assert api_link.is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -254,9 +254,18 @@ def entry_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if not wants_partial(request):
         messages.success(request, f"Deleted “{entry.activity}”.")
         return redirect(_today_url(day))
-    # The row disappears (empty swap); the day's total follows out of band.
-    shown = day_entries(org=request.org, user=request.user, day=day)
-    return render_local(request, "audits/partials/day_total.html", {"shown": shown, "oob": True})
+    # The row disappears (empty swap); the day's total follows out of band. The day's last entry
+    # gone, the whole list comes back instead, with the empty day's message.
+    context = _day_context(request, day)
+    if not context["shown"].entries:
+        return render_local(
+            request,
+            "audits/partials/day_entries.html",
+            context,
+            HX_Retarget="#day-entries",
+            HX_Reswap="outerHTML",
+        )
+    return render_local(request, "audits/partials/day_total.html", {"shown": context["shown"], "oob": True})
 
 
 @org_view(Perm.LOG_OWN_TIME)
@@ -286,13 +295,16 @@ def entry_toggle_tag(request: HttpRequest, pk: int, tag: str) -> HttpResponse:
 # --- the running timer ------------------------------------------------------------------
 
 
-def _timer_response(request: HttpRequest, *, status: int = 200, errors=None, saved=None) -> HttpResponse:
+def _timer_response(
+    request: HttpRequest, *, status: int = 200, errors=None, saved=None, form: TimerForm | None = None
+) -> HttpResponse:
+    """The timer's card; ``form``: a refused start, shown again with what was typed."""
     day = _day_arg(request)
     categories = _categories(request)
     timer = _running_timer(request)
     context = {
         "timer": timer,
-        "timer_form": TimerForm(categories=categories),
+        "timer_form": form or TimerForm(categories=categories),
         "timer_errors": errors or [],
         "day": day,
     }
@@ -313,10 +325,14 @@ def timer(request: HttpRequest) -> HttpResponse:
 @org_view(Perm.LOG_OWN_TIME)
 @require_POST
 def timer_start(request: HttpRequest) -> HttpResponse:
-    form = TimerForm(request.POST, categories=_categories(request))
+    categories = _categories(request)
+    form = TimerForm(request.POST, categories=categories)
     if not form.is_valid():
         errors = [m for field_errors in form.errors.values() for m in field_errors]
-        return _timer_response(request, status=UNPROCESSABLE, errors=errors)
+        if not wants_partial(request):
+            day = _day_arg(request)
+            return _today_page(request, day, categories, UNPROCESSABLE, timer_form=form, timer_errors=errors)
+        return _timer_response(request, status=UNPROCESSABLE, errors=errors, form=form)
     services.start_timer(
         org=request.org,
         user=request.user,

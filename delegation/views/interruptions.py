@@ -35,6 +35,9 @@ from msp_ops.orgs.roles import READ_INTERRUPTIONS, WRITE_DELEGATION, WRITE_INTER
 
 # The event every page's list listens to (HX-Trigger): an interruption was logged or deleted.
 CHANGED = "interruptions-changed"
+# An interruption's follow-up changed: a filtered list reloads (the row may no longer match);
+# the week's counts do not depend on it, so an unfiltered list keeps its rows as they are.
+REVIEWED = "interruption-reviewed"
 
 
 # --- scope --------------------------------------------------------------------------------
@@ -258,7 +261,9 @@ def interruption_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if not wants_partial(request):
                 return redirect(safe_next(request, reverse("delegation:interruption_list")))
-            return row_response(request, flagged(request, pk))
+            response = row_response(request, flagged(request, pk))
+            response["HX-Trigger"] = json.dumps({REVIEWED: {"id": pk}})
+            return response
     if not wants_partial(request):
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
         return redirect(safe_next(request, reverse("delegation:interruption_list")))

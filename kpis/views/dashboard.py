@@ -254,17 +254,21 @@ def _level10(row: WeeklyKpi | None, week: date) -> list[dict]:
     if row is None:
         return []
 
-    def query(team: str, name: str) -> str:
+    def query(team: str, name: str, slot: str) -> str:
         title = f"{team}: clear the aged {name} tickets and fix the cause"
-        return urlencode({"title": title, "ticket_category": name, "week": week.isoformat()})
+        # ``slot``: the form's own ids, apart from the other categories' forms open at once.
+        return urlencode({"title": title, "ticket_category": name, "week": week.isoformat(), "slot": slot})
 
+    teams = sorted(row.level10_categories.items(), key=lambda kv: team_order(kv[0]))
     return [
         {
             "team": team,
             "aged": row.aged_backlog_by_team.get(team, 0),
-            "categories": [{"name": name, "query": query(team, name)} for name in categories],
+            "categories": [
+                {"name": name, "query": query(team, name, f"{t}-{c}")} for c, name in enumerate(categories, 1)
+            ],
         }
-        for team, categories in sorted(row.level10_categories.items(), key=lambda kv: team_order(kv[0]))
+        for t, (team, categories) in enumerate(teams, 1)
     ]
 
 

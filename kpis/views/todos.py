@@ -8,6 +8,9 @@ each next week's agenda until done (``selectors.on_agenda``), showing the week i
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -28,8 +31,10 @@ from msp_ops.orgs.access import can, org_view
 from msp_ops.orgs.batches import BatchValidationError
 from msp_ops.orgs.roles import Perm
 
-CHANGED = "todos-changed"  # HX-Trigger: a to-do was created; the agenda and the list reload
+# HX-Trigger: a to-do was created or ticked; the agenda and the list (its count, its filter) reload.
+CHANGED = "todos-changed"
 PAGE_SIZE = 50
+SLOT = re.compile(r"[a-z0-9-]{1,40}")
 
 
 def _flags(request: HttpRequest) -> dict:
@@ -79,6 +84,17 @@ def todo_list(request: HttpRequest) -> HttpResponse:
     return render_local(request, template, context)
 
 
+def _slot(request: HttpRequest) -> str:
+    """Which of the page's to-do forms this is (``slot``, e.g. the agenda's aging category
+    ``1-2``): its fields' ids carry it, so two forms open at once never share an id."""
+    slot = request.POST.get("slot") or request.GET.get("slot") or ""
+    return slot if SLOT.fullmatch(slot) else ""
+
+
+def _auto_id(slot: str) -> str:
+    return f"todo_{slot}_%s" if slot else "todo_%s"
+
+
 @org_view(Perm.MANAGE_TICKETS)
 @require_http_methods(["GET", "POST"])
 def todo_new(request: HttpRequest) -> HttpResponse:
@@ -88,8 +104,9 @@ def todo_new(request: HttpRequest) -> HttpResponse:
     org = request.org
     now = timezone.now()
     fallback = f"{reverse('kpis:dashboard')}?week={week_arg(request).isoformat()}"
+    slot = _slot(request)
     if request.method == "POST":
-        form = TodoForm(request.POST, org=org, now=now)
+        form = TodoForm(request.POST, org=org, now=now, auto_id=_auto_id(slot))
         if form.is_valid():
             data = form.cleaned_data
             todo = Todo(
@@ -106,7 +123,10 @@ def todo_new(request: HttpRequest) -> HttpResponse:
             else:
                 todo = saved.obj
                 if wants_partial(request):
-                    context = {"todo": todo, **_flags(request)}
+                    # "Make another" opens the same slot's form, going back to the same page.
+                    another = {"week": week_arg(request).isoformat(), "next": safe_next(request, fallback)}
+                    another_query = urlencode({**another, **({"slot": slot} if slot else {})})
+                    context = {"todo": todo, "another_query": another_query, **_flags(request)}
                     return render_local(
                         request, "kpis/partials/todo_created.html", context, HX_Trigger=CHANGED
                     )
@@ -122,11 +142,12 @@ def todo_new(request: HttpRequest) -> HttpResponse:
             "ticket_category": request.GET.get("ticket_category", "")[:100],
             "owner": request.user.pk,
         }
-        form = TodoForm(org=org, now=now, initial=initial)
+        form = TodoForm(org=org, now=now, initial=initial, auto_id=_auto_id(slot))
         status = 200
     context = {
         "nav": "todos",
         "form": form,
+        "slot": slot,
         "week": week_arg(request),
         "next": safe_next(request, fallback),
         "inline": wants_partial(request),
@@ -149,4 +170,4 @@ def todo_done(request: HttpRequest, pk: int) -> HttpResponse:
     week = week_arg(request) if request.POST.get("week") else None
     todo.carried_from = todo.created_week if week is None or todo.created_week < week else None
     context = {"todo": todo, "week": week, "next": safe_next(request, ""), **_flags(request)}
-    return render_local(request, "kpis/partials/todo_row.html", context)
+    return render_local(request, "kpis/partials/todo_row.html", context, HX_Trigger=CHANGED)

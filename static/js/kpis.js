@@ -1,7 +1,7 @@
 // The KPI dashboard's 12-week trend charts, drawn by the vendored Chart.js from data handed over
 // with json_script (#kpi-chart-data); drawn again when htmx swaps the figures in after a
 // recompute (htmx.onLoad). Bars are coloured by each week's status; dashed lines are targets.
-// Also: Print buttons, and Cancel on the to-do form opened in place.
+// Also: Print buttons, and Cancel on the to-do form opened in place (the dashboard, the to-do list).
 (function () {
   "use strict";
 
@@ -14,7 +14,14 @@
     const cancel = event.target.closest("[data-close-todo-form]");
     if (cancel) {
       const slot = cancel.closest(".todo-slot");
-      if (slot) slot.innerHTML = "";
+      if (!slot) return;
+      slot.innerHTML = "";
+      // The to-do list's "New to-do": closed, with a fresh form for the next time it opens.
+      const details = slot.closest("details");
+      if (details) details.open = false;
+      if (slot.dataset.freshForm && window.htmx) {
+        window.htmx.ajax("GET", slot.dataset.freshForm, { target: slot, swap: "innerHTML" });
+      }
     }
   });
 

@@ -304,6 +304,19 @@ def test_delete_removes_the_row_and_updates_the_total(founder_client, org, found
     assert list(TimeEntry.objects.values_list("activity", flat=True)) == ["Vendor call"]
 
 
+def test_deleting_the_last_entry_of_the_day_shows_the_empty_day(founder_client, org, founder):
+    e = entry(org, founder, at(9), at(9, 45))
+    response = founder_client.post(f"/audits/today/entries/{e.pk}/delete/?day=2025-03-04", **HTMX)
+    assert response.status_code == 200
+    # The row's target has nothing to show the message in: the whole list replaces itself.
+    assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#day-entries", "outerHTML")
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="day-entries"')
+    assert "Nothing logged on this day yet." in body
+    assert "Total <strong>0.00 h</strong>" in body
+    assert not TimeEntry.objects.exists()
+
+
 def test_tag_toggle_flips_one_tag(founder_client, org, founder):
     e = entry(org, founder, at(9), at(9, 45))
     url = f"/audits/today/entries/{e.pk}/tags/systemizable/?day=2025-03-04"
@@ -491,6 +504,36 @@ def test_timer_with_an_unknown_tag_does_not_start(founder_client):
     assert response.status_code == 422
     assert "Unknown tag #boring." in response.content.decode()
     assert not RunningTimer.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["founder", "technician"])
+def test_a_refused_timer_start_keeps_the_typed_text_with_the_message(request, role):
+    client = client_for(request.getfixturevalue(role))
+    typed = "Vendor call with Dell @nosuchcat #repetitive"
+    response = client.post("/audits/today/timer/start/", {"activity": typed, "category": "sales"}, **HTMX)
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "Unknown category @nosuchcat." in body
+    assert (
+        f'value="{typed}" aria-invalid="true" aria-describedby="timer-errors" autofocus>' in body
+    )  # htmx focuses the [autofocus] field it swaps in
+    assert '<option value="sales" selected>' in body
+    assert not RunningTimer.objects.exists()
+
+    # Without JavaScript: the whole page, the text still in the field.
+    page = client.post("/audits/today/timer/start/", {"activity": typed})
+    assert page.status_code == 422
+    assert "<h1" in page.content.decode()
+    assert f'value="{typed}" aria-invalid="true"' in page.content.decode()
+    assert "Unknown category @nosuchcat." in page.content.decode()
+
+
+def test_the_timer_field_is_empty_and_unmarked_without_a_refusal(founder_client):
+    body = founder_client.get("/audits/today/timer/", **HTMX).content.decode()
+    assert 'placeholder="What are you working on? (@category #tag)" value="">' in body
+    stopped = founder_client.post("/audits/today/timer/stop/", **HTMX).content.decode()
+    assert "No timer was running" in stopped
+    assert "aria-invalid" not in stopped  # not the field's fault
 
 
 def test_a_timer_forgotten_over_24_hours_can_be_discarded(founder_client, org, founder):

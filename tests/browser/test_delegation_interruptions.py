@@ -183,3 +183,26 @@ def test_a_refused_quick_log_shows_its_message_on_a_page_without_the_htmx_config
     expect(dialog.get_by_text("2:30 does not exist on 2025-03-09 in America/Chicago")).to_be_visible()
     expect(dialog.locator("#ql_time")).to_be_focused()
     assert not Interruption.objects.exists()
+
+
+def test_a_list_filtered_to_no_follow_up_drops_a_reviewed_row(page, org, founder):
+    for minutes, ref in [(30, "VPN-1"), (20, "MFA-2")]:
+        record_interruption(
+            org=org,
+            interruption=Interruption(
+                occurred_at=timezone.now() - timedelta(minutes=minutes), channel="call", ticket_ref=ref,
+                category="VPN", logged_by=founder,
+            ),
+        )  # fmt: skip
+    log_in(page, "fran")
+    page.goto("/delegation/interruptions/?follow_up=none")
+    expect(page.locator("#shown-count")).to_have_text("2 shown of 2, newest first")
+    page.evaluate("window.__sameDocument = true")
+
+    vpn = page.locator(".interruption", has_text="T#VPN-1")
+    vpn.locator("select[name=follow_up]").select_option(label="Rule tightened")
+    expect(page.locator(".interruption", has_text="T#VPN-1")).to_have_count(0)
+    expect(page.locator("#shown-count")).to_have_text("1 shown of 2, newest first")
+    expect(page.locator(".interruption", has_text="T#MFA-2")).to_have_count(1)
+    assert Interruption.objects.get(ticket_ref="VPN-1").follow_up == "rule_tightened"
+    assert page.evaluate("window.__sameDocument") is True

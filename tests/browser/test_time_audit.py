@@ -175,3 +175,39 @@ def test_a_form_submitted_before_htmx_wired_it_still_stays_on_the_page(page, fou
     expect(page.locator(".entry", has_text="Patch stuck")).to_have_count(1)
     assert page.evaluate("window.__sameDocument") is True
     assert TimeEntry.objects.get().activity == "Patch stuck on Acme's file server"
+
+
+def test_a_refused_timer_start_keeps_the_text_in_the_focused_field(page, technician):
+    log_in(page, "tess")
+    page.goto("/audits/today/")
+    typed = "Vendor call with Dell @nosuchcat #repetitive"
+    page.fill("#id_timer_activity", typed)
+    page.get_by_role("button", name="Start timer").click()
+    expect(page.locator("#timer-errors")).to_contain_text("Unknown category @nosuchcat.")
+    field = page.locator("#id_timer_activity")
+    expect(field).to_have_value(typed)
+    expect(field).to_be_focused()  # fix the category and press Enter again
+    field.press("End")
+    for _ in "nosuchcat #repetitive":
+        field.press("Backspace")
+    page.keyboard.type("vendor-calls #repetitive")
+    page.keyboard.press("Enter")
+    expect(page.locator("#timer")).to_contain_text("Running: Vendor call with Dell")
+    expect(page.locator("#timer-errors")).to_have_count(0)
+
+
+def test_deleting_the_last_entry_shows_the_empty_day(page, org, founder):
+    log_in(page, "fran")
+    page.keyboard.press("/")
+    page.keyboard.type("9:00-9:45 Password resets @tickets")
+    page.keyboard.press("Enter")
+    row = page.locator(".entry", has_text="Password resets")
+    expect(row).to_be_visible()
+    expect(page.locator(".empty-day")).to_have_count(0)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Delete").click()
+    expect(page.locator(".entry")).to_have_count(0)
+    expect(page.locator("#day-entries .empty-day")).to_contain_text("Nothing logged on this day yet.")
+    expect(page.locator("#day-total")).to_contain_text("0.00 h")
+    assert not TimeEntry.objects.exists()

@@ -115,6 +115,43 @@ def test_an_interruption_during_a_drill_links_it(founder_client, org, founder):
     assert during.pk
 
 
+@pytest.mark.parametrize(("role", "linked"), [("founder", True), ("technician", False)])
+def test_the_drill_mark_and_the_missing_block_link_only_where_the_role_may_open_them(
+    request, org, role, linked
+):
+    member = request.getfixturevalue(role)
+    (saved,) = save_drills(org=org, drills=[Drill(starts_at=at(3, 8))])
+    log(org, member, at(4, 10))  # during the drill; no owner-escalations block
+    client = client_for(member)
+    page = body(client.get(LIST))
+    drill = f"/delegation/drills/{saved.obj.pk}/"
+    assert f"drill #{saved.obj.pk}</" in page
+    assert (f'href="{drill}"' in page) is linked
+    assert ('href="/delegation/time-blocks/">no owner-escalations block</a>' in page) is linked
+    if not linked:
+        assert "out of window: no owner-escalations block yet" in page
+        mark = '<span class="badge amber drill-mark" title="Logged during an owner offline drill">'
+        assert f"{mark}drill #{saved.obj.pk}</span>" in page
+    # What is a link opens for this member; what it may not open is not a link.
+    assert client.get(drill).status_code == (200 if linked else 403)
+    assert client.get("/delegation/time-blocks/").status_code == (200 if linked else 403)
+
+
+def test_no_link_on_the_technicians_list_answers_403(org, technician):
+    save_drills(org=org, drills=[Drill(starts_at=at(3, 8))])
+    log(org, technician, at(4, 10), ticket_ref="MINE")
+    client = client_for(technician)
+    page = body(client.get(LIST))
+    hrefs = {href for href in re.findall(r'href="([^"]+)"', page) if not href.startswith(("/static/", "#"))}
+    assert hrefs  # the week navigation, the nav, the quick log...
+    refused = [
+        href
+        for href in sorted(hrefs)
+        if client.get(LIST + href if href.startswith("?") else href).status_code == 403
+    ]
+    assert refused == []
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -154,7 +191,8 @@ def test_an_htmx_request_gets_the_list_partial(founder_client, org, founder):
     assert page.lstrip().startswith("{#") is False
     assert '<section id="interruption-list"' in page
     assert 'hx-get="/delegation/interruptions/?channel=call"' in page
-    assert 'hx-trigger="interruptions-changed from:body"' in page
+    # Filtered: a follow-up set may take a row out of it (test_a_follow_up_set_reloads_...).
+    assert 'hx-trigger="interruptions-changed from:body, interruption-reviewed from:body"' in page
     assert "<html" not in page
 
 
@@ -420,6 +458,33 @@ def test_only_founders_and_managers_review(role, request, org, founder):
     assert "Your role may not review interruptions." in body(response)
     interruption.refresh_from_db()
     assert interruption.follow_up == "none"
+
+
+def test_a_follow_up_set_reloads_a_filtered_list_without_the_row(founder_client, org, founder):
+    first, second = log(org, founder, at(4, 9)), log(org, founder, at(4, 10))
+    listed = body(founder_client.get(LIST, {"follow_up": "none"}, **HTMX))
+    assert 'hx-trigger="interruptions-changed from:body, interruption-reviewed from:body"' in listed
+    assert "2 shown of 2, newest first" in listed
+
+    response = founder_client.post(follow_up_url(second), {"follow_up": "rule_tightened"}, **HTMX)
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == f'{{"interruption-reviewed": {{"id": {second.pk}}}}}'
+    # What the list asks for on that event: the same filters, the row gone, the count with it.
+    reloaded = body(founder_client.get(LIST, {"follow_up": "none"}, **HTMX))
+    assert "1 shown of 2, newest first" in reloaded
+    assert f'id="interruption-{first.pk}"' in reloaded
+    assert f'id="interruption-{second.pk}"' not in reloaded
+
+
+def test_an_unfiltered_list_does_not_reload_on_a_review_and_a_refusal_tells_nobody(
+    founder_client, org, founder
+):
+    # Its rows and counts do not depend on follow-ups: no reload, focus stays in the row reviewed.
+    listed = body(founder_client.get(LIST, **HTMX))
+    assert 'hx-trigger="interruptions-changed from:body"' in listed
+    refused = founder_client.post(follow_up_url(log(org, founder, at(4, 9))), {"follow_up": "x"}, **HTMX)
+    assert refused.status_code == 422
+    assert "HX-Trigger" not in refused
 
 
 def test_a_plain_post_goes_back_to_the_page(founder_client, org, founder):

@@ -6,6 +6,7 @@ the CSV export, "Recompute now" and its progress, and a query count that does no
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -344,9 +345,52 @@ def test_the_agenda_names_the_teams_that_triggered_and_their_top_categories(org,
     # "Make a to-do" opens the small form in place, the title prefilled.
     assert (
         'hx-get="/kpis/todos/new/?title=Tier+1%3A+clear+the+aged+VPN+tickets+and+fix+the+cause'
-        '&amp;ticket_category=VPN&amp;week=2025-03-03"'
+        '&amp;ticket_category=VPN&amp;week=2025-03-03&amp;slot=1-1"'
     ) in agenda
     assert agenda.count("data-make-todo") == 4
+
+
+def ids(html: str) -> list[str]:
+    return re.findall(r'\sid="([^"]*)"', html)
+
+
+def test_the_agenda_with_every_to_do_form_open_has_no_duplicate_id(org, manager):
+    # Two teams share a category name (VPN): their forms' ids differ all the same.
+    last_weeks_row(org, level10_categories={"Tier 1": ["VPN", "Backup"], "Tier 2": ["VPN"]},
+                   aged_backlog_by_team={"Tier 1": 4, "Tier 2": 4})  # fmt: skip
+    TodoFactory(organization=org, title="Carried", created_week=date(2025, 2, 24))
+    client = client_for(manager)
+    html = body(client.get(DASHBOARD, {"week": "2025-03-03"}))
+    opened = [
+        body(client.get(url.replace("&amp;", "&"), **HTMX))
+        for url in re.findall(r'hx-get="(/kpis/todos/new/\?[^"]*)"', html)
+    ]
+    assert len(opened) == 3
+    page = html + "".join(opened)  # what the page holds with the three forms in their slots
+    assert [i for i in set(ids(page)) if ids(page).count(i) > 1] == []
+    assert {"todo_1-1_title", "todo_1-2_title", "todo_2-1_title"} <= set(ids(page))
+    # Each label still names its own form's field.
+    for form in opened:
+        for target in re.findall(r'<label for="([^"]+)"', form):
+            assert f'id="{target}"' in form
+
+    # A refusal and "Make another" keep the form's own ids.
+    refused = client.post("/kpis/todos/new/", {"title": "", "owner": manager.pk, "slot": "2-1"}, **HTMX)
+    assert refused.status_code == 422
+    assert 'id="todo_2-1_title"' in body(refused)
+    assert 'name="slot" value="2-1"' in body(refused)
+    made = client.post(
+        "/kpis/todos/new/", {"title": "VPN", "owner": manager.pk, "slot": "2-1", "week": "2025-03-03"}, **HTMX
+    )
+    another = re.search(r'hx-get="([^"]+)"', body(made)).group(1).replace("&amp;", "&")
+    assert 'id="todo_2-1_title"' in body(client.get(another, **HTMX))
+
+
+@pytest.mark.parametrize("slot", ['"><script>', "x" * 41, "1_1"])
+def test_a_slot_that_is_not_a_plain_name_is_left_out(org, manager, slot):
+    html = body(client_for(manager).get("/kpis/todos/new/", {"slot": slot}, **HTMX))
+    assert 'id="todo_title"' in html
+    assert 'name="slot"' not in html
 
 
 def test_viewers_read_the_agenda_without_making_to_dos(org, viewer):

@@ -4,6 +4,7 @@ filters, roles, another organization's 404, and open to-dos carried over to each
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -168,6 +169,28 @@ def test_ticking_the_checkbox_marks_it_done_in_place_and_unticking_opens_it(org,
     assert stored(todo) == {"done": False, "done_at": None}
 
 
+def test_ticking_one_done_on_the_open_list_reloads_the_list_without_it(org, manager):
+    todos = [
+        TodoFactory(organization=org, title=f"To-do {n}", due_date=date(2025, 3, 10 + n)) for n in range(3)
+    ]
+    client = client_for(manager)
+    listed = body(client.get(LIST))
+    assert text(listed, data_role="count") == "3 open to-dos."
+    assert 'hx-trigger="todos-changed from:body"' in listed  # the list reloads itself on the event
+
+    done = client.post(done_url(todos[0]), {"done": "true", "next": LIST}, **HTMX)
+    assert done.status_code == 200
+    assert done["HX-Trigger"] == "todos-changed"
+    # What the list then asks for (its own filters): the count follows, the row is gone.
+    reloaded = body(client.get(LIST, **HTMX))
+    assert text(reloaded, data_role="count") == "2 open to-dos."
+    assert texts(reloaded, class_="todo-title") == ["To-do 1", "To-do 2"]
+
+    reopened = client.post(done_url(todos[0]), {"next": LIST}, **HTMX)
+    assert reopened["HX-Trigger"] == "todos-changed"
+    assert text(body(client.get(LIST, **HTMX)), data_role="count") == "3 open to-dos."
+
+
 def test_an_open_to_do_past_its_due_date_is_overdue(org, manager):
     todo = TodoFactory(organization=org, due_date=date(2025, 3, 8))
     html = body(client_for(manager).get(LIST))
@@ -301,6 +324,21 @@ def test_a_member_of_any_role_may_own_one(org, manager):
     tech = MembershipFactory(organization=org, role=Role.TECHNICIAN, user__username="tina").user
     client_for(manager).post(NEW, {"title": "VPN", "owner": tech.pk}, **HTMX)
     assert Todo.objects.get().owner == tech
+
+
+def test_make_another_on_the_list_page_goes_back_to_the_list(org, manager):
+    client = client_for(manager)
+    page = body(client.get(LIST, {"owner": "sam"}))
+    assert 'src="/static/js/kpis.js"' in page  # Cancel on the form "Make another" opens
+    form = inner(page, id="new-todo-slot")
+    assert 'name="next" value="/kpis/todos/?owner=sam"' in form
+
+    made = client.post(NEW, {"title": "VPN", "owner": manager.pk, "next": "/kpis/todos/?owner=sam"}, **HTMX)
+    assert made.status_code == 200
+    another = re.search(r'hx-get="([^"]+)"', body(made)).group(1).replace("&amp;", "&")
+    form = body(client.get(another, **HTMX))
+    assert 'name="next" value="/kpis/todos/?owner=sam"' in form
+    assert "data-close-todo-form" in form
 
 
 def test_the_form_on_the_list_page(org, manager):

@@ -23,6 +23,33 @@ document.addEventListener("submit", (event) => {
   window.htmx.trigger(form, "submit");
 });
 
+// A <select data-submit-on-pick> (the organization switcher, the weekly plan's "Plan of") goes
+// to an option picked with the pointer at once. Chromium fires change on every arrow key through
+// a closed select, which would send a keyboard user to the first option passed: once a key was
+// pressed on it, change waits and Enter goes. Without JavaScript a <noscript> button submits.
+{
+  const pickSelect = (event) => event.target.closest?.("select[data-submit-on-pick]");
+  const changed = (select) => Array.from(select.options).some((option) => option.selected !== option.defaultSelected);
+  document.addEventListener("pointerdown", (event) => {
+    const select = pickSelect(event);
+    if (select) delete select.dataset.keyed;
+  });
+  document.addEventListener("keydown", (event) => {
+    const select = pickSelect(event);
+    if (!select) return;
+    if (event.key !== "Enter") {
+      select.dataset.keyed = "true";
+      return;
+    }
+    event.preventDefault();
+    if (changed(select)) select.form.requestSubmit();
+  });
+  document.addEventListener("change", (event) => {
+    const select = pickSelect(event);
+    if (select && !select.dataset.keyed && changed(select)) select.form.requestSubmit();
+  });
+}
+
 // The phone menu (below 760 px): the ☰ button shows and hides the navigation. Escape, from the
 // button or inside the menu, closes it and puts the focus back on the button.
 {

@@ -1,7 +1,8 @@
 // The KPI dashboard's 12-week trend charts, drawn by the vendored Chart.js from data handed over
 // with json_script (#kpi-chart-data); drawn again when htmx swaps the figures in after a
 // recompute (htmx.onLoad). Bars are coloured by each week's status; dashed lines are targets.
-// Also: Print buttons, and Cancel on the to-do form opened in place (the dashboard, the to-do list).
+// Also: Print buttons, Cancel on the to-do form opened in place (the dashboard, the to-do list),
+// and the to-do list's "New to-do" following the list's filter.
 (function () {
   "use strict";
 
@@ -23,6 +24,27 @@
         window.htmx.ajax("GET", slot.dataset.freshForm, { target: slot, swap: "innerHTML" });
       }
     }
+  });
+
+  // The to-do list filtered in place (hx-push-url): the "New to-do" form, the fresh one opened
+  // after Cancel and "Make another" go back to the list as it is filtered now, also by a plain POST.
+  function withNext(url, next) {
+    const address = new URL(url, window.location.href);
+    address.searchParams.set("next", next);
+    return address.pathname + address.search;
+  }
+
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    const slot = document.getElementById("new-todo-slot");
+    if (!slot) return;
+    const here = window.location.pathname + window.location.search;
+    slot.querySelectorAll("input[name=next]").forEach(function (input) { input.value = here; });
+    if (slot.dataset.freshForm) slot.dataset.freshForm = withNext(slot.dataset.freshForm, here);
+    slot.querySelectorAll("a[hx-get]").forEach(function (link) {
+      link.href = withNext(link.getAttribute("href"), here);
+      link.setAttribute("hx-get", withNext(link.getAttribute("hx-get"), here));
+      if (window.htmx) window.htmx.process(link);
+    });
   });
 
   function bars(label, series) {

@@ -293,7 +293,7 @@ def _check_status(batch: Batch, index: int, delegation: Delegation, before: str 
             batch.add(index, "status", "Write at least one definition-of-done item before handing this off.")
         if delegation.handoff_date is None and not batch.errors[index]:
             delegation.handoff_date = today
-    overridden = bool((delegation.done_override_reason or "").strip())
+    overridden = _overridden(delegation.done_override_reason)
     if status == DelegationStatus.DONE and not items and not overridden:
         # Emptied along with the move (or later), the checklist would leave done unchecked.
         batch.add(
@@ -303,7 +303,7 @@ def _check_status(batch: Batch, index: int, delegation: Delegation, before: str 
             "done_override_reason.",
         )
     if status == DelegationStatus.DONE and status != before:
-        open_items = [item["text"] for item in items if not item.get("done")]
+        open_items = _open_items(items)
         if open_items and not overridden:
             batch.add(
                 index,
@@ -315,6 +315,16 @@ def _check_status(batch: Batch, index: int, delegation: Delegation, before: str 
             )
 
 
+def _overridden(reason: str | None) -> bool:
+    """A ``done_override_reason`` that says something (blank or spaces: none)."""
+    return bool((reason or "").strip())
+
+
+def _open_items(items: list[dict]) -> list[str]:
+    """The texts of the definition-of-done items not checked yet."""
+    return [item["text"] for item in items if not item.get("done")]
+
+
 # SPEC 1 allows done -> reverted only: the way back to work on a done delegation's checklist.
 _REOPEN_HINT = "; to reopen work, move it to reverted first."
 
@@ -323,12 +333,12 @@ def _check_stays_done(batch: Batch, index: int, delegation: Delegation, reason_b
     """SPEC 1's condition of ``done`` holds while it stays done, not only on the move: no item
     unchecked or open item added without a ``done_override_reason``, and no reason cleared while
     items are open (an emptied checklist: ``_check_status``)."""
-    if (delegation.done_override_reason or "").strip():
+    if _overridden(delegation.done_override_reason):
         return
-    open_items = [item["text"] for item in delegation.definition_of_done or [] if not item.get("done")]
+    open_items = _open_items(delegation.definition_of_done or [])
     if not open_items:
         return
-    if (reason_before or "").strip():
+    if _overridden(reason_before):
         batch.add(
             index,
             "done_override_reason",

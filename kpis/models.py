@@ -114,8 +114,8 @@ class KpiTargets(models.Model):
         return f"KPI targets of {self.organization_id}"
 
     def clean(self) -> None:
-        # The API's serializer and the settings form say so first, each in its words; this is
-        # the rule as stored, checked under the row's lock (``services.update_settings``).
+        # The one rule across the targets, checked on the row as stored, under its lock
+        # (``services.update_settings``): the API answers it; the settings form says it first.
         if self.delegated_hours_amber > self.delegated_hours_green:
             raise ValidationError({"delegated_hours_amber": AMBER_ABOVE_GREEN})
 

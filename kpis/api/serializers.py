@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from kpis.models import AMBER_ABOVE_GREEN, Severity, Ticket, Todo
+from kpis.models import Severity, Ticket, Todo
 from msp_ops.api.serializers import (
     AwareDateTimeField,
     BoundedDateField,
@@ -73,13 +73,6 @@ class KpiTargetsSerializer(StrictSerializer):
     managed_clients_threshold = serializers.IntegerField(min_value=0, max_value=1_000_000)
     interruptions_4wk_green_max = JsonNumberField(max_digits=7)
     aged_backlog_team_max = serializers.IntegerField(min_value=0, max_value=1_000_000)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        green = attrs.get("delegated_hours_green", getattr(self.instance, "delegated_hours_green", None))
-        amber = attrs.get("delegated_hours_amber", getattr(self.instance, "delegated_hours_amber", None))
-        if green is not None and amber is not None and amber > green:
-            raise serializers.ValidationError({"delegated_hours_amber": [AMBER_ABOVE_GREEN]})
-        return attrs
 
 
 class _HoursByTag(serializers.Serializer):

@@ -47,10 +47,6 @@ from msp_ops.orgs.scoping import OrgScopedMixin
 FORMAT_PARAMETER = api_settings.URL_FORMAT_OVERRIDE  # ?format=json: DRF's, on every endpoint
 
 
-class _NoFilters:
-    base_filters: dict = {}
-
-
 class ErrorDict(dict):
     """A refused item's errors, told apart from an accepted item's data."""
 
@@ -197,13 +193,13 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         """The list's parameters, its paginator's and its filters, sorted as the schema lists them."""
         names = cls.__dict__.get("_query_parameters")
         if names is None:
-            paging = cls.pagination_class
+            paging, filterset = cls.pagination_class, getattr(cls, "filterset_class", None)
             names = tuple(
                 sorted(
-                    {
+                    [
                         *((paging.cursor_query_param, paging.page_size_query_param) if paging else ()),
-                        *(getattr(cls, "filterset_class", None) or _NoFilters).base_filters,
-                    }
+                        *(filterset.base_filters if filterset else ()),
+                    ]
                 )
             )
             cls._query_parameters = names
@@ -295,8 +291,8 @@ class OrgSettingsView(APIView):
         return self._write(request, partial=True)
 
     def _write(self, request, *, partial: bool) -> Response:
-        # With the stored object, so a rule across fields reads a field a PATCH leaves out from
-        # ``self.instance`` (e.g. the amber line at most the stored green one).
-        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        # Rules across fields are the model's, checked by the service on the row as stored
+        # (a PATCH's other fields included): the serializer checks each field's shape.
+        serializer = self.get_serializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         return Response(self.get_serializer(self.save(serializer.validated_data, partial=partial)).data)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -91,6 +93,20 @@ class SlaPolicy(models.Model):
 AMBER_ABOVE_GREEN = "Must be at most delegated_hours_green."
 
 
+TARGET_FIELDS = (
+    "delegated_hours_green",
+    "delegated_hours_amber",
+    "managed_clients_threshold",
+    "interruptions_4wk_green_max",
+    "aged_backlog_team_max",
+)
+
+
+def _json_value(field: models.Field, value: Any) -> str | int:
+    """A decimal with the field's places ("10.00" whether read or SPEC's default ``10``)."""
+    return f"{Decimal(value):.{field.decimal_places}f}" if isinstance(field, models.DecimalField) else value
+
+
 class KpiTargets(models.Model):
     """The per-organization targets behind the status colours (SPEC 2, with its defaults)."""
 
@@ -112,6 +128,21 @@ class KpiTargets(models.Model):
 
     def __str__(self) -> str:
         return f"KPI targets of {self.organization_id}"
+
+    def applied(self) -> dict[str, str | int]:
+        """The targets as a weekly row keeps the ones its statuses were computed from
+        (``WeeklyKpi.targets``): decimals as text, as the other hours of the row."""
+        return {name: _json_value(self._meta.get_field(name), getattr(self, name)) for name in TARGET_FIELDS}
+
+    @classmethod
+    def from_applied(cls, applied: Mapping[str, Any], organization: Any) -> KpiTargets:
+        """The targets a row kept (``applied``), unsaved; a target it lacks is SPEC's default."""
+        values = {}
+        for name in TARGET_FIELDS:
+            if name in applied:
+                decimal = isinstance(cls._meta.get_field(name), models.DecimalField)
+                values[name] = Decimal(applied[name]) if decimal else applied[name]
+        return cls(organization=organization, **values)
 
     def clean(self) -> None:
         # The one rule across the targets, checked on the row as stored, under its lock
@@ -147,6 +178,10 @@ class WeeklyKpi(OrgScopedModel):
     # ticket category and by channel, so the dashboard reads rolled-up rows only.
     interruptions_by_category = models.JSONField(default=dict)
     interruptions_by_channel = models.JSONField(default=dict)
+    # For the dashboard (not in the API row): the KPI targets the statuses were computed from
+    # (``KpiTargets.applied``), so a week shows the lines it was judged by after the targets
+    # change; empty on a row rolled up before they were kept (the dashboard then shows today's).
+    targets = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["week"]

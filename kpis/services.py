@@ -214,6 +214,7 @@ def week_values(
         "delegated_hours_previous_mean": formulas.previous_weeks_mean(figures.previous_delegated),
         "interruptions_by_category": figures.interruptions_by_category,
         "interruptions_by_channel": figures.interruptions_by_channel,
+        "targets": targets.applied(),
         "status": {
             "delegated_hours": formulas.delegated_hours_status(
                 figures.delegated,

@@ -79,6 +79,14 @@ def _rows_up_to(org: Organization, week: date) -> dict[date, WeeklyKpi]:
     return weekly_rows(org, week - timedelta(weeks=TREND_WEEKS + MEAN_WEEKS - 1), week)
 
 
+def week_targets(row: WeeklyKpi | None, current: KpiTargets) -> KpiTargets:
+    """The targets a week was judged by: those its row kept (the rollup's, ``WeeklyKpi.targets``),
+    else today's (a week not rolled up, or rolled up before the rows kept them)."""
+    if row is not None and row.targets:
+        return KpiTargets.from_applied(row.targets, current.organization)
+    return current
+
+
 def _fixed_regime(row: WeeklyKpi | None, org: Organization, targets: KpiTargets) -> bool:
     """SPEC 2: with at least the threshold of managed clients, fixed green/amber lines."""
     clients = row.managed_clients if row is not None else org.managed_clients
@@ -170,9 +178,11 @@ def _cards(row: WeeklyKpi | None, rows, week: date, org: Organization, targets: 
 
 def _trend(rows: dict[date, WeeklyKpi], week: date, org: Organization, targets: KpiTargets) -> dict:
     """The 12 weeks up to ``week`` for Chart.js (json_script): values from the rows (null for a
-    week not rolled up), each week's status, and the target lines."""
+    week not rolled up), each week's status, and the target lines, each week's as it was judged
+    (``week_targets``; a week without a row by ``targets``, the week shown's)."""
     mondays = [week - timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
     picked = [rows.get(monday) for monday in mondays]
+    judged = [week_targets(row, targets) for row in picked]
 
     def each(read) -> list:
         return [read(row) if row is not None else None for row in picked]
@@ -180,17 +190,12 @@ def _trend(rows: dict[date, WeeklyKpi], week: date, org: Organization, targets: 
     def statuses(key: str) -> list:
         return each(lambda row: row.status.get(key))
 
-    green, amber = (
-        formulas.hours(targets.delegated_hours_green),
-        formulas.hours(targets.delegated_hours_amber),
-    )
-    shown_fixed = _fixed_regime(rows.get(week), org, targets)
     delegated_target, amber_line = [], []
-    for monday, row in zip(mondays, picked, strict=True):
+    for monday, row, lines in zip(mondays, picked, judged, strict=True):
         # Each week by its own row's managed clients; a week without a row as the week shown.
-        if _fixed_regime(row, org, targets) if row is not None else shown_fixed:
-            delegated_target.append(green)
-            amber_line.append(amber)
+        if _fixed_regime(row if row is not None else rows.get(week), org, lines):
+            delegated_target.append(formulas.hours(lines.delegated_hours_green))
+            amber_line.append(formulas.hours(lines.delegated_hours_amber))
         else:
             delegated_target.append(float(_previous_mean(rows, monday)))  # as the card shows it
             amber_line.append(None)
@@ -207,13 +212,13 @@ def _trend(rows: dict[date, WeeklyKpi], week: date, org: Organization, targets: 
             "values": each(lambda row: row.owner_interruptions),
             "average": each(lambda row: formulas.hours(row.owner_interruptions_4wk_avg)),
             "status": statuses("owner_interruptions"),
-            "target": [formulas.hours(targets.interruptions_4wk_green_max)] * TREND_WEEKS,
+            "target": [formulas.hours(lines.interruptions_4wk_green_max) for lines in judged],
         },
         "aged_backlog": {
             "values": each(lambda row: row.aged_backlog),
             "worst_team": each(lambda row: max(row.aged_backlog_by_team.values(), default=0)),
             "status": statuses("aged_backlog"),
-            "target": [targets.aged_backlog_team_max] * TREND_WEEKS,
+            "target": [lines.aged_backlog_team_max for lines in judged],
         },
     }
 
@@ -335,9 +340,10 @@ def _active_run(request: HttpRequest, now: datetime) -> RollupRun | None:
 
 def figures_context(request: HttpRequest, week: date, now: datetime) -> dict[str, Any]:
     org = request.org
-    targets = kpi_targets(org)
+    current = kpi_targets(org)
     rows = _rows_up_to(org, week)
     row = rows.get(week)
+    targets = week_targets(row, current)  # the ones the week was judged by
     trend = _trend(rows, week, org, targets)
     today = weeks.today(org.tz, now)
     reviewed, new = agenda_todo_lists(org, week)
@@ -350,6 +356,7 @@ def figures_context(request: HttpRequest, week: date, now: datetime) -> dict[str
         "trend": trend,
         "trend_table": _trend_table(trend),
         "teams": _teams(row, targets),
+        "targets_changed": targets is not current and targets.applied() != current.applied(),
         "level10": _level10(row, week),
         "interruptions": _interruptions(row),
         "due_delegations": _due_delegations(org, week, today),

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from delegation.models import DelegationStatus
-from kpis.models import RollupRun, WeeklyKpi
-from kpis.services import roll_up_week
+from kpis.models import KpiTargets, RollupRun, WeeklyKpi
+from kpis.services import roll_up_week, update_settings
 from kpis.tasks import roll_up_requested
 from tests.factories import (
     DelegationFactory,
@@ -145,6 +145,54 @@ def test_the_cards_show_the_rows_figures_targets_and_statuses_in_words(org, view
     assert 'class="card kpi-card status-amber" id="card-delegated_hours"' in html
     assert text(html, id="computed-at") == "Final Computed Wed 12 Mar 2025, 02:00 (America/Chicago)"
     assert "stale-warning" not in html
+
+
+def test_a_week_shows_the_targets_it_was_judged_by_after_they_change(org, viewer, manager):
+    # Rolled up under green 10 h, amber 5 h (24 clients, fixed from 20), at most 2 interruptions
+    # and 3 aged tickets a team; the targets were changed since: green 8 h, amber 7.50 h, fixed
+    # from 30 clients (24 is now the steady-increase regime), at most 4 and 5.
+    judged_by = {
+        "delegated_hours_green": "10.00", "delegated_hours_amber": "5.00", "managed_clients_threshold": 20,
+        "interruptions_4wk_green_max": "2.00", "aged_backlog_team_max": 3,
+    }  # fmt: skip
+    last_weeks_row(org, targets=judged_by)
+    # 17 Feb: rolled up before the rows kept their targets: charted with the week shown's.
+    WeeklyKpiFactory(organization=org, week=date(2025, 2, 17), delegated_hours=Decimal("10.25"))
+    WeeklyKpiFactory(
+        organization=org, week=date(2025, 2, 24), delegated_hours=Decimal("9.00"), managed_clients=24,
+        targets={**judged_by, "delegated_hours_green": "9.00", "aged_backlog_team_max": 4},
+    )  # fmt: skip
+    update_settings(
+        row=KpiTargets.objects.get(organization=org),
+        values={
+            "delegated_hours_green": Decimal("8"), "delegated_hours_amber": Decimal("7.5"),
+            "managed_clients_threshold": 30, "interruptions_4wk_green_max": Decimal("4"),
+            "aged_backlog_team_max": 5,
+        },
+    )  # fmt: skip
+    html = body(client_for(viewer).get(DASHBOARD, {"week": "2025-03-03"}))
+
+    delegated, interruptions = card(html, "delegated_hours"), card(html, "owner_interruptions")
+    assert delegated["target"] == "Target: Green at 10 h or more, amber at 5 h or more."
+    assert delegated["note"] == "24 managed clients: fixed targets (from 20 clients)."
+    assert interruptions["target"] == "Target: Green when the 4-week average is at most 2."
+    assert card(html, "aged_backlog")["target"] == "Target: Green when every team is at 3 or fewer."
+    assert '<tr class="over" data-team="Tier 1">' in html  # 4 aged: over 3 (not today's 5)
+    assert text(html, id="targets-changed") == (
+        "The KPI targets have changed since this week was computed: its cards and charts show the"
+        " targets it was judged by."
+    )
+    data = chart_data(html)
+    assert data["delegated_hours"]["target"][-3:] == [10.0, 9.0, 10.0]
+    assert data["delegated_hours"]["amber"][-3:] == [5.0, 5.0, 5.0]
+    assert data["aged_backlog"]["target"][-3:] == [3, 4, 3]
+    assert data["owner_interruptions"]["target"][-3:] == [2.0, 2.0, 2.0]
+
+    # The week of 10 March has no row: today's targets, and nothing changed to say.
+    html = body(client_for(manager).get(DASHBOARD))
+    assert card(html, "delegated_hours")["target"].startswith("Target: Green at the previous 4 weeks' mean")
+    assert card(html, "aged_backlog")["target"] == "Target: Green when every team is at 5 or fewer."
+    assert "targets-changed" not in html
 
 
 def test_the_backlog_per_team_sorts_unassigned_last_and_marks_the_review(org, viewer):

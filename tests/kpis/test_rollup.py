@@ -238,6 +238,14 @@ def test_statuses_follow_the_organizations_targets_when_they_change(org, founder
     row = roll_up_week(org=org, monday=WEEK, now=LATER)
     assert row.status == {"delegated_hours": "amber", "owner_interruptions": "red", "aged_backlog": "red"}
     assert (row.managed_clients, row.level10_review) == (24, True)
+    # The row keeps the targets it was judged by (for the dashboard; not in the API row).
+    assert WeeklyKpi.objects.get(pk=row.pk).targets == {
+        "delegated_hours_green": "10.00",
+        "delegated_hours_amber": "5.00",
+        "managed_clients_threshold": 20,
+        "interruptions_4wk_green_max": "2.00",
+        "aged_backlog_team_max": 3,
+    }
 
     update_settings(
         row=targets,
@@ -250,6 +258,13 @@ def test_statuses_follow_the_organizations_targets_when_they_change(org, founder
     row = roll_up_week(org=org, monday=WEEK, now=LATER)
     assert row.status == {"delegated_hours": "green", "owner_interruptions": "green", "aged_backlog": "green"}
     assert row.level10_review is True  # SPEC 2.3's trigger stays at 4 aged tickets of a team
+    assert WeeklyKpi.objects.get(pk=row.pk).targets == {
+        "delegated_hours_green": "6.00",
+        "delegated_hours_amber": "5.00",
+        "managed_clients_threshold": 20,
+        "interruptions_4wk_green_max": "2.25",
+        "aged_backlog_team_max": 4,
+    }
 
     # 24 clients under a threshold of 30: the steady-increase goal. 6 h < the mean of 8 h.
     update_settings(row=targets, values={"managed_clients_threshold": 30})

@@ -120,9 +120,15 @@ def save_delegations(
         for index, delegation in batch.found():
             stored = batch.replaced.get(index)
             before = stored["status"] if stored else None
+            # Done, and done as stored in its checklist and reason: the edit is elsewhere (its
+            # notes, its review date), so the rules of done have nothing new to judge. A row
+            # stored before those rules may break them; it is not held to them until then.
+            kept_done = before == delegation.status == DelegationStatus.DONE and not _done_rule_touched(
+                stored, delegation
+            )
             if _check_checklist(batch, index, delegation, before):
-                _check_status(batch, index, delegation, before, today)
-                if before == delegation.status == DelegationStatus.DONE:
+                _check_status(batch, index, delegation, before, today, kept_done=kept_done)
+                if before == delegation.status == DelegationStatus.DONE and not kept_done:
                     _check_stays_done(batch, index, delegation, stored["done_override_reason"])
 
     return save_batch(
@@ -130,8 +136,15 @@ def save_delegations(
         items=delegations,
         rules=rules,
         bulk_checked=["category", "delegate"],
-        stored_columns=["status", "done_override_reason"],
+        stored_columns=["status", "done_override_reason", "definition_of_done"],
     )
+
+
+def _done_rule_touched(stored: dict[str, Any], delegation: Delegation) -> bool:
+    """Whether an edit changes what the rules of ``done`` judge: the checklist or the reason."""
+    return (delegation.definition_of_done or []) != (stored["definition_of_done"] or []) or (
+        delegation.done_override_reason or ""
+    ) != (stored["done_override_reason"] or "")
 
 
 def candidate_from_audit(*, audit: TimeAudit, category: Category, **fields: Any) -> Delegation:
@@ -265,7 +278,15 @@ def _check_checklist(batch: Batch, index: int, delegation: Delegation, before: s
     return True
 
 
-def _check_status(batch: Batch, index: int, delegation: Delegation, before: str | None, today: date) -> None:
+def _check_status(
+    batch: Batch,
+    index: int,
+    delegation: Delegation,
+    before: str | None,
+    today: date,
+    *,
+    kept_done: bool = False,
+) -> None:
     status = delegation.status
     start = before or DelegationStatus.CANDIDATE
     if status != start and status not in ALLOWED_MOVES[start]:
@@ -294,7 +315,7 @@ def _check_status(batch: Batch, index: int, delegation: Delegation, before: str 
         if delegation.handoff_date is None and not batch.errors[index]:
             delegation.handoff_date = today
     overridden = _overridden(delegation.done_override_reason)
-    if status == DelegationStatus.DONE and not items and not overridden:
+    if status == DelegationStatus.DONE and not kept_done and not items and not overridden:
         # Emptied along with the move (or later), the checklist would leave done unchecked.
         batch.add(
             index,

@@ -410,6 +410,25 @@ def test_a_done_delegation_changes_its_checklist_with_a_reason_or_all_checked(or
     assert (row(checked)["definition_of_done"], row(checked)["title"]) == (more, "Backup triage")
 
 
+@pytest.mark.parametrize("items", [OPEN_ITEMS, []])
+def test_a_done_delegation_stored_against_the_rules_takes_other_edits_and_only_them(org, items):
+    """Stored before the rules of done (open items, or none, and no reason): an edit of another
+    field is saved as it is; one of its checklist or reason is held to the rules."""
+    delegation = stored_delegation(org, D, definition_of_done=items, handoff_date=date(2026, 2, 2))
+
+    save_delegations(org=org, delegations=[edit(delegation, title="Backup triage", notes="Reviewed")])
+    assert (row(delegation)["title"], row(delegation)["definition_of_done"]) == ("Backup triage", items)
+
+    as_before = row(delegation)
+    changed = [{"text": "Restore test passes", "done": False}]
+    with pytest.raises(BatchValidationError) as refused:
+        save_delegations(org=org, delegations=[edit(delegation, definition_of_done=changed, title="Other")])
+    assert refused.value.item_errors == [{"definition_of_done": [STAYS_CHECKED]}]
+    with pytest.raises(BatchValidationError):
+        save_delegations(org=org, delegations=[edit(delegation, done_override_reason="  ")])
+    assert row(delegation) == as_before
+
+
 def test_a_done_delegation_reopens_its_work_once_reverted(org):
     delegation = stored_delegation(org, D, definition_of_done=CHECKED, handoff_date=date(2026, 2, 2))
 

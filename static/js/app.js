@@ -26,10 +26,16 @@ document.addEventListener("submit", (event) => {
 // A <select data-submit-on-pick> (the organization switcher, the weekly plan's "Plan of") goes
 // to an option picked with the pointer at once. Chromium fires change on every arrow key through
 // a closed select, which would send a keyboard user to the first option passed: once a key was
-// pressed on it, change waits and Enter goes. Without JavaScript a <noscript> button submits.
+// pressed on it, change waits and Enter goes. While a key-picked option waits, the form's
+// [data-pick-go] button shows, the next stop of Tab (leaving the select does not lose the pick
+// from sight). Without JavaScript a <noscript> button submits.
 {
   const pickSelect = (event) => event.target.closest?.("select[data-submit-on-pick]");
   const changed = (select) => Array.from(select.options).some((option) => option.selected !== option.defaultSelected);
+  const showGo = (select) => {
+    const go = select.form.querySelector("[data-pick-go]");
+    if (go) go.hidden = !changed(select);
+  };
   document.addEventListener("pointerdown", (event) => {
     const select = pickSelect(event);
     if (select) delete select.dataset.keyed;
@@ -46,7 +52,9 @@ document.addEventListener("submit", (event) => {
   });
   document.addEventListener("change", (event) => {
     const select = pickSelect(event);
-    if (select && !select.dataset.keyed && changed(select)) select.form.requestSubmit();
+    if (!select) return;
+    if (!select.dataset.keyed && changed(select)) select.form.requestSubmit();
+    else showGo(select);
   });
 }
 

@@ -59,6 +59,30 @@ def test_the_keyboard_walks_the_organizations_and_switches_on_enter(page, coach)
     expect(page.locator("#org-switch option:checked")).to_have_text("Zenith MSP")
 
 
+def test_a_key_picked_organization_waits_behind_a_button_tab_reaches(page, coach):
+    log_in(page, "coach")
+    switch = page.locator("#org-switch")
+    go = page.locator(".org-switch").get_by_role("button", name="Switch")
+    expect(go).to_be_hidden()  # nothing picked yet: the select alone
+    arrow_down_twice_stays(page, switch)
+    expect(go).to_be_visible()  # Zenith MSP waits, and says so
+
+    page.keyboard.press("Tab")  # leaving the select: the pick is still in sight, one stop on
+    expect(go).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Now working in Zenith MSP.")).to_be_visible()
+
+
+def test_arrowing_back_to_the_current_organization_hides_the_button(page, coach):
+    log_in(page, "coach")
+    switch = page.locator("#org-switch")
+    arrow_down_twice_stays(page, switch)
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(switch.locator("option:checked")).to_have_text("Acme IT")
+    expect(page.locator(".org-switch").get_by_role("button", name="Switch")).to_be_hidden()
+
+
 def test_the_pointer_switches_the_organization_at_once(page, coach):
     log_in(page, "coach")
     switch = page.locator("#org-switch")
@@ -82,6 +106,22 @@ def test_the_keyboard_walks_the_founders_and_shows_a_plan_on_enter(page, founder
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"member={hana.pk}"))
     expect(page.locator("h1")).to_contain_text("Weekly plan · hana")
+
+
+def test_a_key_picked_founder_waits_behind_the_show_button(page, founders):
+    gale = founders[1]
+    log_in(page, "fran")
+    page.goto(PLAN)
+    member = page.locator("#member-select")
+    member.focus()
+    page.keyboard.press("ArrowDown")
+    show = page.locator("#member-choice").get_by_role("button", name="Show")
+    expect(show).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(show).to_be_focused()
+    page.keyboard.press("Space")
+    page.wait_for_url(re.compile(rf"member={gale.pk}"))
+    expect(page.locator("#member-choice").get_by_role("button", name="Show")).to_be_hidden()
 
 
 def test_the_pointer_shows_another_founders_plan_at_once(page, founders):

@@ -1,6 +1,7 @@
 """No page scrolls sideways on a 375 px phone: every page the navigation reaches, and one page of
-each kind linked from those (a delegation, a runbook's history, the KPI settings ...), for a
-founder and a viewer of the demo organization."""
+each kind linked from those, and from those in turn (a delegation, a runbook's history and one of
+its diffs, the KPI settings ...), for a founder and a viewer of the demo organization. Every link
+followed answers 200: neither is shown a link it may not open."""
 
 from __future__ import annotations
 
@@ -31,9 +32,13 @@ def kind(path: str) -> str:
     return re.sub(r"/\d+(?=/|$)", "/<id>", path)
 
 
+DEPTH = 3  # the top bar's pages, the pages they link, and the pages those link
+
+
 def too_wide(page) -> list[str]:
-    """Visits the top bar's pages and one of each kind linked from them; returns the wide ones."""
-    nav_paths = list(dict.fromkeys(page.evaluate(LINKS, ".topbar a[href]")))
+    """Visits the top bar's pages and one of each kind linked from them, to ``DEPTH`` links from
+    the top bar; returns the wide ones."""
+    layer = list(dict.fromkeys(page.evaluate(LINKS, ".topbar a[href]")))
     seen: dict[str, str] = {}  # kind -> the path visited
     offenders = []
 
@@ -48,10 +53,10 @@ def too_wide(page) -> list[str]:
             offenders.append(f"{path} ({scroll} px)")
         return page.evaluate(LINKS, "main a[href]")
 
-    linked = [found for path in nav_paths for found in visit(path)]
-    for path in linked:
-        visit(path)
-    assert len(seen) > 20, sorted(seen)  # the walk really went through the app
+    for _ in range(DEPTH):
+        layer = [found for path in layer for found in visit(path)]
+    assert len(seen) >= 23, sorted(seen)  # the walk really went through the app
+    assert any(re.search(r"/runbooks/<id>/history/<id>", visited) for visited in seen), sorted(seen)
     return offenders
 
 

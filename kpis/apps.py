@@ -1,3 +1,5 @@
+from celery.schedules import crontab
+
 from msp_ops import plugins
 
 
@@ -6,9 +8,15 @@ class KpisConfig(plugins.MspApp):
     verbose_name = "Weekly KPIs"
     pages = "kpis/"
     api_routes = "kpis.api.urls"
-    # Every hour: the organizations whose local time is 2 a.m. roll up (kpis.tasks).
+    # At the top of every UTC hour: the organizations whose local time is 2 a.m. in that hour
+    # roll up (kpis.tasks). A run no worker started within 55 minutes is dropped rather than
+    # judged in a later hour (the next night's rollup refreshes the previous week too).
     beat_schedule = {
-        "kpi-rollup-at-2am-local": {"task": "kpis.tasks.roll_up_due_organizations", "schedule": 3600.0},
+        "kpi-rollup-at-2am-local": {
+            "task": "kpis.tasks.roll_up_due_organizations",
+            "schedule": crontab(minute=0),
+            "options": {"expires": 55 * 60},
+        },
     }
 
     def organization_created(self, org) -> None:

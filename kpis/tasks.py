@@ -1,8 +1,11 @@
 """The nightly rollup (SPEC 3; STYLE 8): thin, idempotent tasks taking ids and ISO dates.
 
-Beat runs ``roll_up_due_organizations`` every hour; it fans out one task per organization
-whose local time is 02:00-02:59 then, so each organization rolls up at 2 a.m. its own time
-and workers on several machines share the night. On the night the clocks skip 2 a.m.
+Beat runs ``roll_up_due_organizations`` at the top of every UTC hour; it fans out one task per
+organization whose local time is 02:00-02:59 at that hour, so each organization rolls up at
+2 a.m. its own time and workers on several machines share the night. The hour judged is the
+one the run was scheduled for, not the moment a worker took it: a run taken at 21:07 is the
+21:00 one, so a busy worker shifts no organization to another night (a run that waited 55
+minutes expires unread). On the night the clocks skip 2 a.m.
 (spring forward in the US and Europe) the hour after the gap rolls up instead; on a night
 that repeats it (fall back in Europe) only its first occurrence does. One organization's
 failure is logged and retried by its own task; the others are not held up.
@@ -29,12 +32,13 @@ ROLLUP_RETRIES = 5
 
 @shared_task
 def roll_up_due_organizations() -> int:
-    """Queues the rollup of every organization whose local hour is 2 now; returns how many."""
-    now = timezone.now()
+    """Queues the rollup of every organization whose local hour is 2 at this run's hour (the
+    UTC hour it was scheduled at, beat's top of the hour); returns how many."""
+    scheduled = timezone.now().replace(minute=0, second=0, microsecond=0)
     due = []
     for org in Organization.objects.only("pk", "slug", "timezone").order_by("pk"):
         try:
-            if is_nightly_hour(now, org.tz):
+            if is_nightly_hour(scheduled, org.tz):
                 due.append(org.pk)
         except Exception:  # e.g. a zone the installed tzdata no longer knows: the others still run
             logger.exception("KPI rollup: cannot tell the local time of organization %s", org.slug)

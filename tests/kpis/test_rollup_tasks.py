@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from celery.schedules import crontab
 from django.db import connection
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ from kpis.tasks import (
     roll_up_organization,
     roll_up_requested,
 )
+from msp_ops import plugins
 from msp_ops.celery import app
 from msp_ops.lib import weeks
 from msp_ops.orgs.models import Organization, Role
@@ -90,11 +92,31 @@ def test_only_organizations_whose_local_hour_is_2_are_queued(db, eager):
         assert roll_up_due_organizations() == 1
     assert rolled_up() == {"chicago": [date(2025, 2, 24), date(2025, 3, 3)]}
 
-    # 2025-03-09 20:45Z: Monday 02:15 in Kolkata (+05:30), Sunday 15:45 CDT in Chicago.
-    with time_machine.travel(datetime(2025, 3, 9, 20, 45, tzinfo=UTC), tick=False):
+    # The run of 2025-03-09 21:00Z: Monday 02:30 in Kolkata (+05:30), Sunday 16:00 CDT in Chicago.
+    with time_machine.travel(datetime(2025, 3, 9, 21, 0, tzinfo=UTC), tick=False):
         assert roll_up_due_organizations() == 1
     assert rolled_up()["kolkata"] == [date(2025, 3, 3), date(2025, 3, 10)]
     assert "berlin" not in rolled_up()
+
+
+@pytest.mark.parametrize("minute", [0, 54])
+def test_a_run_taken_late_is_judged_at_the_hour_it_was_scheduled(db, eager, minute):
+    # The 21:00Z run: 02:45 in Kathmandu (+05:45), 02:30 in Kolkata. Taken at 21:54 by a busy
+    # worker, it is 03:39 in Kathmandu: still that night's run, not a missed one.
+    OrganizationFactory(slug="kathmandu", timezone="Asia/Kathmandu")
+    OrganizationFactory(slug="kolkata", timezone="Asia/Kolkata")
+    with time_machine.travel(datetime(2025, 3, 9, 21, minute, 1, tzinfo=UTC), tick=False):
+        assert roll_up_due_organizations() == 2
+    assert sorted(rolled_up()) == ["kathmandu", "kolkata"]
+    # The 20:00Z run, taken at 20:59 (01:44 and 01:29 local): nobody's night yet.
+    with time_machine.travel(datetime(2025, 3, 9, 20, 59, tzinfo=UTC), tick=False):
+        assert roll_up_due_organizations() == 0
+
+
+def test_beat_runs_the_check_at_the_top_of_each_hour_and_drops_a_run_left_waiting():
+    entry = plugins.beat_schedule()["kpi-rollup-at-2am-local"]
+    assert entry["schedule"] == crontab(minute=0)
+    assert entry["options"] == {"expires": 3300}
 
 
 DST_NIGHTS = [

@@ -9,7 +9,12 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "msp_ops.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from msp_ops.lib.envparse import SettingError
+
+    try:
+        execute_from_command_line(sys.argv)
+    except SettingError as error:  # a variable of the environment: its one line, no traceback
+        sys.exit(f"msp-ops: {error}")
 
 
 if __name__ == "__main__":

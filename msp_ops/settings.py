@@ -12,7 +12,15 @@ from pathlib import Path
 
 import environ
 
-from msp_ops.lib.envparse import env_bool, env_int, env_list
+from msp_ops.lib.envparse import (
+    env_admins,
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_log_level,
+    env_rate,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -110,7 +118,9 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}"),
+    "default": env_database(
+        "DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}", parse=environ.Env.db_url_config
+    ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; IMMEDIATE takes the write
@@ -174,6 +184,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="msp-ops@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who gets Django's mail of each server error (500) when DEBUG is off: "Ops <ops@example.com>, ...".
+ADMINS = env_admins("ADMINS")
 
 # --- Celery ---------------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport. It really delivers messages between
@@ -206,6 +218,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+DATA_DIR.mkdir(parents=True, exist_ok=True)  # beat's schedule file (it cannot make the folder)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Proves beat -> broker -> worker works (a line in the worker log each hour). The nightly
     # KPI rollup of every organization joins this schedule with the KPI work.
@@ -245,7 +258,7 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": False,
     "DEFAULT_THROTTLE_RATES": {
         # Per token; generous: a script pushing a year of history needs ~30 batch requests.
-        "api_token": env("API_THROTTLE_RATE", default="6000/min"),
+        "api_token": env_rate("API_THROTTLE_RATE", default="6000/min"),
     },
 }
 API_MAX_BATCH = 1000
@@ -285,5 +298,5 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env_log_level("LOG_LEVEL", default="INFO")},
 }

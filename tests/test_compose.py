@@ -32,7 +32,7 @@ def compose_variables() -> set[str]:
 
 def settings_variables() -> set[str]:
     source = (ROOT / "msp_ops" / "settings.py").read_text()
-    return set(re.findall(r"""\benv(?:_bool|_int|_list|\.db)?\(\s*["']([A-Z_][A-Z0-9_]*)["']""", source))
+    return set(re.findall(r"""\benv(?:_[a-z_]+|\.db)?\(\s*["']([A-Z_][A-Z0-9_]*)["']""", source))
 
 
 def env_example_variables() -> set[str]:
@@ -88,6 +88,11 @@ def test_app_services_use_postgres_and_redis_from_the_compose_network():
     assert all(SERVICES[s]["environment"] == env for s in ["migrate", "worker", "beat"])
 
 
+def test_web_is_published_on_the_loopback_interface_unless_told_otherwise():
+    # It trusts X-Forwarded-Proto (BEHIND_PROXY): reachable by anyone, a client could claim https.
+    assert SERVICES["web"]["ports"] == ["${WEB_BIND:-127.0.0.1}:${WEB_PORT:-8000}:8000"]
+
+
 def test_data_lives_in_named_volumes():
     assert set(COMPOSE["volumes"]) == {"pgdata", "redisdata", "beatdata"}
     assert SERVICES["db"]["volumes"] == ["pgdata:/var/lib/postgresql/data"]
@@ -111,6 +116,9 @@ def test_settings_reading_is_found_by_the_scan():
         "DEBUG",
         "ALLOWED_HOSTS",
         "CELERY_BROKER_URL",
+        "LOG_LEVEL",
+        "API_THROTTLE_RATE",
+        "ADMINS",
     } <= settings_variables()
     assert {"POSTGRES_PASSWORD", "SECRET_KEY", "WEB_PORT"} <= compose_variables()
 

@@ -1,17 +1,41 @@
-"""Strict parsing of environment variables: a mistyped value is an error, not a default."""
+"""Strict parsing of environment variables: a mistyped value is an error, not a default.
+
+An empty value (``NAME=`` in a ``.env`` file) is the default, as when the variable is unset.
+Each error is a ``SettingError`` naming the variable and what it takes; ``manage.py`` prints
+it as one line (no traceback), gunicorn and Celery at the end of theirs.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import warnings
+from collections.abc import Callable
+from email.utils import getaddresses
 
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
+DATABASE_ENGINES = ("django.db.backends.postgresql", "django.db.backends.sqlite3")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# DRF's throttle rates, as msp_ops.api.throttling reads them: a count, then a period it knows.
+_RATE = re.compile(r"(?P<count>[1-9][0-9]*)/(?P<period>s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+class SettingError(ImproperlyConfigured):
+    """A variable of the environment that the app cannot take, with what it takes instead."""
+
+
+def _raw(name: str) -> str | None:
+    """The variable's value, None when unset or empty."""
+    raw = os.environ.get(name)
+    return None if raw is None or raw.strip() == "" else raw
 
 
 def env_bool(name: str, *, default: bool) -> bool:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
     value = raw.strip().lower()
@@ -19,17 +43,83 @@ def env_bool(name: str, *, default: bool) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use true or false.")
+    raise SettingError(f"{name}={raw!r} is not a boolean; use true or false.")
 
 
 def env_int(name: str, *, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    raw = _raw(name)
+    if raw is None:
         return default
     try:
         return int(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+        raise SettingError(f"{name}={raw!r} is not a whole number.") from None
+
+
+def env_log_level(name: str, *, default: str) -> str:
+    """A level of Python's logging, in any case (``debug`` is ``DEBUG``)."""
+    raw = _raw(name)
+    if raw is None:
+        return default
+    level = raw.strip().upper()
+    if level not in LOG_LEVELS or not isinstance(logging.getLevelName(level), int):
+        choices = f"{', '.join(LOG_LEVELS[:-1])} or {LOG_LEVELS[-1]}"
+        raise SettingError(f"{name}={raw!r} is not a log level; use {choices}.")
+    return level
+
+
+def env_rate(name: str, *, default: str) -> str:
+    """A request rate, ``count/period``: ``6000/min``, ``100/s``, ``50000/day``."""
+    raw = _raw(name)
+    if raw is None:
+        return default
+    rate = raw.strip()
+    if not _RATE.fullmatch(rate):
+        raise SettingError(
+            f"{name}={raw!r} is not a rate; use requests/period, e.g. 6000/min (period: s, min, hour or day)."
+        )
+    return rate
+
+
+def env_admins(name: str) -> list[tuple[str, str]]:
+    """Who gets the error mail: ``Ops <ops@example.com>, dev@example.com`` (Django's ADMINS)."""
+    raw = _raw(name)
+    if raw is None:
+        return []
+    admins = []
+    for part in raw.split(","):
+        if not part.strip():
+            continue
+        [(display, address)] = getaddresses([part]) or [("", "")]
+        if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", address):
+            shown = part.strip()
+            raise SettingError(f"{name}: {shown!r} is not an address; use Name <user@example.com>, ...")
+        admins.append((display or address, address))
+    return admins
+
+
+def env_database(name: str, *, default: str, parse: Callable[[str], dict]) -> dict:
+    """The database of the URL in ``name`` (else ``default``), read by ``parse`` (django-environ's
+    ``db_url_config``), refused unless it names an engine and a database. Set but empty is
+    refused too: silently the embedded SQLite file instead of the server meant is no default."""
+    raw = os.environ.get(name)
+    url = default if raw is None else raw.strip()
+    try:
+        with warnings.catch_warnings():  # django-environ warns of an unknown scheme: refused below
+            warnings.simplefilter("ignore")
+            config = parse(url)
+    except Exception:  # a port that is no number ...
+        config = {}
+    if not config.get("ENGINE") or not config.get("NAME"):
+        raise SettingError(
+            f"{name}={raw!r} is not a database URL; use postgres://user:password@host:5432/name."
+        )
+    if config["ENGINE"] not in DATABASE_ENGINES:
+        raise SettingError(
+            f"{name}={raw!r}: msp-ops runs on PostgreSQL (or SQLite, the embedded default);"
+            " use postgres://user:password@host:5432/name."
+        )
+    return config
 
 
 def env_list(name: str, *, default: list[str]) -> list[str]:

@@ -53,7 +53,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=HTTPS)
 # Turning preload off is a deliberate choice, not something check --deploy should nag about.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD or not HTTPS else ["security.W021"]
-if env_bool("BEHIND_PROXY", default=False):
+BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -256,6 +257,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     # Hours and other Decimals are JSON numbers (SPEC 4), not strings.
     "COERCE_DECIMAL_TO_STRING": False,
+    # The client address of a request without a token (its throttle counter): REMOTE_ADDR, or
+    # behind the proxy the address it appends to X-Forwarded-For, never one the client wrote.
+    "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
     "DEFAULT_THROTTLE_RATES": {
         # Per token; generous: a script pushing a year of history needs ~30 batch requests.
         "api_token": env_rate("API_THROTTLE_RATE", default="6000/min"),

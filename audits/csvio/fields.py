@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from audits.models import Tag
 from msp_ops.lib import weeks
+
+T = TypeVar("T")
 
 # --- field parsing --------------------------------------------------------------------
 
@@ -16,6 +20,34 @@ class RowProblem(Exception):
     def __init__(self, column: str, message: str):
         self.column = column
         self.message = message
+
+
+class RowProblems(Exception):
+    """Every problem found in one row, in the order its columns were read."""
+
+    def __init__(self, problems: list[RowProblem]):
+        self.problems = problems
+
+
+class Problems:
+    """Reads a row's columns one after the other, keeping each column's problem instead of
+    stopping at the first (``take``), then raises them together (``check``): the report lists
+    every problem of a row at once."""
+
+    def __init__(self) -> None:
+        self.found: list[RowProblem] = []
+
+    def take(self, parse: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """``parse(*args, **kwargs)``, or None after keeping its problem."""
+        try:
+            return parse(*args, **kwargs)
+        except RowProblem as problem:
+            self.found.append(problem)
+            return None
+
+    def check(self) -> None:
+        if self.found:
+            raise RowProblems(self.found)
 
 
 _TAG_WORDS = {re.sub(r"[\s_\-]", "", tag.value): tag.value for tag in Tag} | {

@@ -17,7 +17,9 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from audits.csvio.fields import (
+    Problems,
     RowProblem,
+    RowProblems,
     local_moment,
     match_tag,
     parse_boolean,
@@ -133,8 +135,11 @@ def import_entries(
             continue
         try:
             entry = _parse_ours(ctx, row) if chosen == CsvFormat.OURS else _parse_tracker(ctx, row)
-        except RowProblem as problem:
-            report.errors.append(RowError(number, _column_name(ctx, problem.column), problem.message))
+        except RowProblems as problems:
+            report.errors += [
+                RowError(number, _column_name(ctx, problem.column), problem.message)
+                for problem in problems.problems
+            ]
             continue
         parsed.append((number, entry))
 
@@ -249,68 +254,90 @@ def _category(ctx: _Context, value: str, column: str, *, strict: bool) -> Catego
 
 
 def _parse_ours(ctx: _Context, row: dict[str, str]) -> TimeEntry:
+    """The row's entry; every column's problem at once (``RowProblems``)."""
     username = ctx.member.get_username()
+    found = Problems()
     if (owner := _text(row, "user")) and owner != username:
-        raise RowProblem("user", f"This row is for '{owner}'; this import is for '{username}'.")
-    entry_id = _text(row, "id")
+        found.found.append(RowProblem("user", f"This row is for '{owner}'; this import is for '{username}'."))
+    entry = found.take(_entry_of_id, ctx, _text(row, "id"), username)
+    entry = entry or TimeEntry(organization=ctx.org, user=ctx.member)
     external_id = _text(row, "external_id") or None
-    if entry_id:
-        number = parse_id(entry_id)
-        if number is None or number not in ctx.by_id:
-            raise RowProblem(
-                "id", f"No entry #{entry_id} of '{username}' in this organization; clear the id to create it."
-            )
-        if number in ctx.used_ids:
-            raise RowProblem("id", f"Entry #{entry_id} appears twice in this file.")
-        ctx.used_ids.add(number)
-        entry = ctx.by_id[number]
-    else:
-        entry = TimeEntry(organization=ctx.org, user=ctx.member)
     if external_id and (holder := ctx.owners.get(external_id)) and holder != username:
-        raise RowProblem("external_id", f"external_id '{external_id}' belongs to an entry of '{holder}'.")
+        found.found.append(
+            RowProblem("external_id", f"external_id '{external_id}' belongs to an entry of '{holder}'.")
+        )
     entry.external_id = external_id
-    entry.started_at = parse_timestamp(_text(row, "started_at"), "started_at")
-    entry.ended_at = parse_timestamp(_text(row, "ended_at"), "ended_at")
+    entry.started_at = found.take(parse_timestamp, _text(row, "started_at"), "started_at")
+    entry.ended_at = found.take(parse_timestamp, _text(row, "ended_at"), "ended_at")
     entry.activity = _text(row, "activity")
-    entry.category = _category(ctx, _text(row, "category"), "category", strict=True)
+    entry.category = found.take(_category, ctx, _text(row, "category"), "category", strict=True)
+    entry.tags = found.take(_tags, _text(row, "tags")) or []
+    entry.handling = found.take(_choice, row, "handling", Handling.values, Handling.PERSONAL)
+    entry.urgent = found.take(parse_boolean, row.get("urgent", ""), "urgent")
+    entry.important = found.take(parse_boolean, row.get("important", ""), "important")
+    entry.client = _text(row, "client")
+    entry.ticket_ref = _text(row, "ticket_ref")
+    entry.notes = row.get("notes", "").strip()
+    entry.source = found.take(_choice, row, "source", Source.values, Source.IMPORT)
+    found.check()
+    return entry
+
+
+def _entry_of_id(ctx: _Context, entry_id: str, username: str) -> TimeEntry | None:
+    """The member's stored entry the row's ``id`` names (None: no id, a new entry)."""
+    if not entry_id:
+        return None
+    number = parse_id(entry_id)
+    if number is None or number not in ctx.by_id:
+        raise RowProblem(
+            "id", f"No entry #{entry_id} of '{username}' in this organization; clear the id to create it."
+        )
+    if number in ctx.used_ids:
+        raise RowProblem("id", f"Entry #{entry_id} appears twice in this file.")
+    ctx.used_ids.add(number)
+    return ctx.by_id[number]
+
+
+def _tags(text: str) -> list[str]:
     tags = []
-    for word in re.split(r"[;,\s]+", _text(row, "tags")):
+    for word in re.split(r"[;,\s]+", text):
         if not word:
             continue
         if (tag := match_tag(word)) is None:
             raise RowProblem("tags", f"Unknown tag '{word}'; use {', '.join(TAG_FIELDS)}.")
         tags.append(tag)
-    entry.tags = tags
-    handling = _text(row, "handling").lower() or Handling.PERSONAL
-    if handling not in Handling.values:
-        raise RowProblem("handling", f"'{handling}' is not a handling; use personal or delegated.")
-    entry.handling = handling
-    entry.urgent = parse_boolean(row.get("urgent", ""), "urgent")
-    entry.important = parse_boolean(row.get("important", ""), "important")
-    entry.client = _text(row, "client")
-    entry.ticket_ref = _text(row, "ticket_ref")
-    entry.notes = row.get("notes", "").strip()
-    source = _text(row, "source").lower() or Source.IMPORT
-    if source not in Source.values:
-        raise RowProblem("source", f"'{source}' is not a source; use {', '.join(Source.values)}.")
-    entry.source = source
-    return entry
+    return tags
+
+
+_CHOICE_NAMES = {"handling": "a handling", "source": "a source"}
+
+
+def _choice(row: dict[str, str], column: str, choices: list[str], default: str) -> str:
+    value = _text(row, column).lower() or default
+    if value not in choices:
+        shown = "personal or delegated" if column == "handling" else ", ".join(choices)
+        raise RowProblem(column, f"'{value}' is not {_CHOICE_NAMES[column]}; use {shown}.")
+    return value
 
 
 def _parse_tracker(ctx: _Context, row: dict[str, str]) -> TimeEntry:
     tz = ctx.org.tz
-    start_day = parse_tracker_date(_text(row, "start date"), "start date")
-    end_day = parse_tracker_date(_text(row, "end date"), "end date")
-    started_at = local_moment(
-        start_day, parse_tracker_time(_text(row, "start time"), "start time"), tz, "start time"
-    )
-    ended_at = local_moment(
-        end_day, parse_tracker_time(_text(row, "end time"), "end time"), tz, "end time", after=started_at
-    )
+    found = Problems()
+    start_day = found.take(parse_tracker_date, _text(row, "start date"), "start date")
+    start_time = found.take(parse_tracker_time, _text(row, "start time"), "start time")
+    end_day = found.take(parse_tracker_date, _text(row, "end date"), "end date")
+    end_time = found.take(parse_tracker_time, _text(row, "end time"), "end time")
+    started_at = ended_at = None
+    if start_day is not None and start_time is not None:
+        started_at = found.take(local_moment, start_day, start_time, tz, "start time")
+    if started_at is not None and end_day is not None and end_time is not None:
+        ended_at = found.take(local_moment, end_day, end_time, tz, "end time", after=started_at)
     description = _text(row, "description")
     activity = description or _text(row, "task") or _text(row, "project")
     if not activity:
-        raise RowProblem("description", "The description is empty (and so are Task and Project).")
+        empty = "The description is empty (and so are Task and Project)."
+        found.found.append(RowProblem("description", empty))
+    found.check()
     person = _text(row, "user") or _text(row, "member") or _text(row, "email")
     # Deterministic id: re-importing the same export updates these entries instead of adding more.
     fingerprint = "|".join(

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from msp_ops.api import throttling
 from msp_ops.orgs.batches import BatchValidationError
 
 
@@ -70,6 +71,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, IntegrityError):
         # A race the services' checks could not see (the database refused it): retryable.
         exc = Conflict()
+    elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        request = context.get("request")
+        wait = throttling.refused_authentication_over_rate(request) if request is not None else None
+        if wait is not None:  # the address is over the rate: 429, as a token would get
+            exc = exceptions.Throttled(wait)
     elif isinstance(exc, exceptions.UnsupportedMediaType):
         request = context.get("request")
         sent = request.content_type if request is not None else ""

@@ -5,6 +5,12 @@ The rate is ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api_token"]`` (env
 request (``count_request``), whatever the rate, unlike DRF's SimpleRateThrottle which
 stores every request's time. Over the limit: 429 with ``Retry-After`` (seconds until the window ends).
 
+A request refused for its token (401: none, a wrong one, a revoked one) counts against its
+client address instead (``refused_authentication_over_rate``, from the API's exception
+handler): over the rate, 429 too. The address is ``REMOTE_ADDR``, or behind the proxy
+(``BEHIND_PROXY``) the one the proxy appends to ``X-Forwarded-For`` (DRF's ``NUM_PROXIES``):
+never an address the client wrote itself.
+
 When the cache (Redis) is down, requests are served unthrottled. The first failure logs its
 traceback; while the outage lasts, each request logs one short line; once the cache answers
 again that is logged too, and the next outage gets its traceback again (per process).
@@ -118,7 +124,14 @@ class TokenRateThrottle(BaseThrottle):
 
     def _allow(self, request) -> bool:
         token = request.auth
-        ident = f"token-{token.pk}" if token is not None else f"ip-{self.get_ident(request)}"
+        return self.counted(f"token-{token.pk}" if token is not None else self.address(request))
+
+    def address(self, request) -> str:
+        """The counter of requests without a token: the client's address."""
+        return f"ip-{self.get_ident(request)}"
+
+    def counted(self, ident: str) -> bool:
+        """One more request of ``ident`` in the current window; whether it is within the rate."""
         now = time.time()
         window = int(now // self.duration)
         count = count_request(f"throttle:{SCOPE}:{ident}:{window}", self.duration + 1)
@@ -129,3 +142,18 @@ class TokenRateThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return self.retry_after
+
+
+def refused_authentication_over_rate(request) -> float | None:
+    """A request refused for its token (none, a wrong one, a revoked one) counts against its
+    client address, as requests without a token do: the seconds to wait once that address is
+    over the rate (a script guessing keys gets 429 like a token over its rate), else None.
+    With the cache down, None (served as before: 401)."""
+    throttle = TokenRateThrottle()
+    try:
+        allowed = throttle.counted(throttle.address(request))
+    except Exception as error:
+        outage.failed(error)
+        return None
+    outage.answered()
+    return None if allowed else throttle.wait()

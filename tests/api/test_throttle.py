@@ -36,6 +36,42 @@ def test_the_fourth_request_in_a_minute_is_429_with_retry_after(three_per_minute
         assert api.get(ENTRIES).status_code == 200
 
 
+def test_requests_refused_for_their_token_count_against_the_address(three_per_minute, api, db):
+    # A script guessing keys: 401 three times, then 429 for the address, whatever it sends in
+    # X-Forwarded-For (not behind a proxy: REMOTE_ADDR); a valid token keeps its own count.
+    from django.test import Client
+
+    guesser = Client(HTTP_AUTHORIZATION="Token not-a-key-" + "x" * 30)
+    with time_machine.travel(datetime(2025, 3, 3, 15, 0, 20, tzinfo=UTC), tick=False):
+        assert [guesser.get(ENTRIES).status_code for _ in range(2)] == [401, 401]
+        assert Client().get(ENTRIES).status_code == 401  # no token at all: the same address
+        refused = guesser.get(ENTRIES, HTTP_X_FORWARDED_FOR="203.0.113.7")
+        assert refused.status_code == 429
+        assert refused.headers["Retry-After"] == "40"
+        assert refused.json() == {"detail": "Request was throttled. Expected available in 40 seconds."}
+        assert Client(HTTP_AUTHORIZATION="Token revoked").get(ENTRIES).status_code == 429
+        assert api.get(ENTRIES).status_code == 200
+
+    with time_machine.travel(datetime(2025, 3, 3, 15, 1, 0, tzinfo=UTC), tick=False):
+        assert guesser.get(ENTRIES).status_code == 401  # a new window
+
+
+def test_behind_the_proxy_the_address_is_the_one_it_appended(settings):
+    from rest_framework.settings import api_settings
+    from rest_framework.test import APIRequestFactory
+
+    from msp_ops.api.throttling import TokenRateThrottle
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    api_settings.reload()
+    try:
+        request = APIRequestFactory().get(ENTRIES, HTTP_X_FORWARDED_FOR="198.51.100.9, 203.0.113.7")
+        assert TokenRateThrottle().address(request) == "ip-203.0.113.7"  # not the client's 198.51.100.9
+    finally:
+        settings.REST_FRAMEWORK = {k: v for k, v in settings.REST_FRAMEWORK.items() if k != "NUM_PROXIES"}
+        api_settings.reload()
+
+
 def test_the_counters_live_in_the_real_redis(three_per_minute, api):
     # Every web process shares the count: it is kept in Redis, not in process memory.
     import os

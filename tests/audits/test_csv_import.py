@@ -296,6 +296,39 @@ def test_bad_booleans_handling_and_timestamps(org, founder):
     ]
 
 
+def test_every_problem_of_a_row_is_reported_at_once(org, founder):
+    data = _ours(
+        "yesterday,2025-03-03T08:30:00-06:00,Triage,meetings,weekly,maybe,weird,psa",
+        "2025-03-03T09:00:00-06:00,2025-03-03T09:30:00-06:00,Call,,,,,",
+        header="started_at,ended_at,activity,category,tags,urgent,handling,source",
+    )
+    report = _run(org, founder, data)
+    assert report.errors == [
+        RowError(
+            2, "started_at", "'yesterday' is not an ISO 8601 timestamp, e.g. 2025-03-03T09:00:00-06:00."
+        ),
+        RowError(
+            2, "category", "Unknown category 'meetings'; use a category slug or name of this organization."
+        ),
+        RowError(
+            2, "tags", "Unknown tag 'weekly'; use repetitive, outsourceable, systemizable, owner_by_habit."
+        ),
+        RowError(2, "handling", "'weird' is not a handling; use personal or delegated."),
+        RowError(2, "urgent", "'maybe' is not a boolean; use true, false or leave it blank."),
+        RowError(2, "source", "'psa' is not a source; use web, api, import, timer."),
+    ]
+    assert TimeEntry.objects.count() == 0
+
+
+def test_every_problem_of_a_tracker_row_is_reported_at_once(org, founder):
+    data = _ours("Fran,,,,,,No,2025-13-04,9 o'clock,2025-03-04,09:30:00,00:30:00,", header=TOGGL_HEAD)
+    assert _run(org, founder, data).errors == [
+        RowError(2, "Start date", "'2025-13-04' is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)."),
+        RowError(2, "Start time", "'9 O'CLOCK' is not a time of day (HH:MM:SS, HH:MM or 09:00:00 AM)."),
+        RowError(2, "Description", "The description is empty (and so are Task and Project)."),
+    ]
+
+
 def test_tracker_row_errors_use_the_files_column_names(org, founder):
     head = TOGGL_HEAD
     data = _ours(

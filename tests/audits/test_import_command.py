@@ -98,6 +98,22 @@ def test_an_id_of_a_superscript_digit_is_a_row_error(org, founder, tmp_path):
     assert not TimeEntry.objects.exists()
 
 
+def test_skip_bad_rows_with_every_row_bad_stores_nothing_and_fails(org, founder, tmp_path):
+    path = tmp_path / "all-bad.csv"
+    path.write_bytes(
+        b"started_at,ended_at,activity,tags\n2025-03-03T09:00:00-06:00,2025-03-03T09:30:00-06:00,Call,weekly\n"
+    )
+    err = io.StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command(
+            "import_entries", str(path), "--org", "acme-it", "--user", "fran", "--skip-bad-rows",
+            stdout=io.StringIO(), stderr=err,
+        )  # fmt: skip
+    assert str(failed.value) == "msp-ops CSV, 1 row: 0 created, 0 updated, 1 skipped."
+    assert err.getvalue().startswith("row 2 [tags]: Unknown tag 'weekly'")
+    assert not TimeEntry.objects.exists()
+
+
 def test_skip_bad_rows_stores_the_good_ones(org, founder, bad_file):
     out, err = _import(bad_file, "--org", "acme-it", "--user", "fran", "--skip-bad-rows")
     assert out == "msp-ops CSV, 2 rows: 1 created, 0 updated, 1 skipped.\n"

@@ -47,8 +47,8 @@ class Command(BaseCommand):
         except CsvFileError as error:
             raise CommandError(f"{file}: {error}") from None
         self._print_errors(report)
-        if report.refused:
-            raise CommandError(report.summary)
+        if report.refused or (report.skipped and not report.created + report.updated):
+            raise CommandError(report.summary)  # nothing stored because of errors: status 1
         self.stdout.write(report.summary)
 
     def _print_errors(self, report: ImportReport) -> None:

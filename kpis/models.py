@@ -135,14 +135,14 @@ class KpiTargets(models.Model):
         return {name: _json_value(self._meta.get_field(name), getattr(self, name)) for name in TARGET_FIELDS}
 
     @classmethod
-    def from_applied(cls, applied: Mapping[str, Any], organization: Any) -> KpiTargets:
+    def from_applied(cls, applied: Mapping[str, Any], *, organization_id: int) -> KpiTargets:
         """The targets a row kept (``applied``), unsaved; a target it lacks is SPEC's default."""
         values = {}
         for name in TARGET_FIELDS:
             if name in applied:
                 decimal = isinstance(cls._meta.get_field(name), models.DecimalField)
                 values[name] = Decimal(applied[name]) if decimal else applied[name]
-        return cls(organization=organization, **values)
+        return cls(organization_id=organization_id, **values)
 
     def clean(self) -> None:
         # The one rule across the targets, checked on the row as stored, under its lock

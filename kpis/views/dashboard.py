@@ -83,7 +83,7 @@ def week_targets(row: WeeklyKpi | None, current: KpiTargets) -> KpiTargets:
     """The targets a week was judged by: those its row kept (the rollup's, ``WeeklyKpi.targets``),
     else today's (a week not rolled up, or rolled up before the rows kept them)."""
     if row is not None and row.targets:
-        return KpiTargets.from_applied(row.targets, current.organization)
+        return KpiTargets.from_applied(row.targets, organization_id=current.organization_id)
     return current
 
 

@@ -114,17 +114,19 @@ class TokenRateThrottle(BaseThrottle):
         self.retry_after: float | None = None
 
     def allow_request(self, request, view) -> bool:
+        token = request.auth
+        return self.within_rate(f"token-{token.pk}" if token is not None else self.address(request))
+
+    def within_rate(self, ident: str) -> bool:
+        """``counted(ident)``; with the cache (Redis) down, True: served rather than refusing
+        every client (the outage logged as the module says)."""
         try:
-            allowed = self._allow(request)
-        except Exception as error:  # the cache (Redis) is down: serve rather than refuse every client
+            allowed = self.counted(ident)
+        except Exception as error:
             outage.failed(error)
             return True
         outage.answered()
         return allowed
-
-    def _allow(self, request) -> bool:
-        token = request.auth
-        return self.counted(f"token-{token.pk}" if token is not None else self.address(request))
 
     def address(self, request) -> str:
         """The counter of requests without a token: the client's address."""
@@ -150,10 +152,4 @@ def refused_authentication_over_rate(request) -> float | None:
     over the rate (a script guessing keys gets 429 like a token over its rate), else None.
     With the cache down, None (served as before: 401)."""
     throttle = TokenRateThrottle()
-    try:
-        allowed = throttle.counted(throttle.address(request))
-    except Exception as error:
-        outage.failed(error)
-        return None
-    outage.answered()
-    return None if allowed else throttle.wait()
+    return None if throttle.within_rate(throttle.address(request)) else throttle.wait()

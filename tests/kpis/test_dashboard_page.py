@@ -721,9 +721,13 @@ def test_another_organizations_run_is_404(org, manager, other_org):
 def test_the_dashboard_query_count_does_not_grow_with_history(
     org, manager, weeks_of_history, django_assert_num_queries
 ):
+    judged_by = KpiTargets(organization=org).applied()  # as the rollup keeps them on each row
     for n in range(weeks_of_history):
         WeeklyKpiFactory(
-            organization=org, week=THIS_WEEK - timedelta(weeks=n), aged_backlog_by_team={"Tier 1": n}
+            organization=org,
+            week=THIS_WEEK - timedelta(weeks=n),
+            aged_backlog_by_team={"Tier 1": n},
+            targets={**judged_by, "aged_backlog_team_max": n},
         )
     TodoFactory.create_batch(3, organization=org, created_week=THIS_WEEK - timedelta(weeks=1))
     DelegationFactory(organization=org, status="handed_off", review_date=date(2025, 3, 11))

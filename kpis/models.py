@@ -137,12 +137,8 @@ class KpiTargets(models.Model):
     @classmethod
     def from_applied(cls, applied: Mapping[str, Any], *, organization_id: int) -> KpiTargets:
         """The targets a row kept (``applied``), unsaved; a target it lacks is SPEC's default."""
-        values = {}
-        for name in TARGET_FIELDS:
-            if name in applied:
-                decimal = isinstance(cls._meta.get_field(name), models.DecimalField)
-                values[name] = Decimal(applied[name]) if decimal else applied[name]
-        return cls(organization_id=organization_id, **values)
+        fields = [cls._meta.get_field(name) for name in TARGET_FIELDS if name in applied]
+        return cls(organization_id=organization_id, **{f.name: f.to_python(applied[f.name]) for f in fields})
 
     def clean(self) -> None:
         # The one rule across the targets, checked on the row as stored, under its lock

@@ -26,11 +26,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 DATA_DIR = Path(env("MSP_OPS_DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)  # the generated secret key, beat's schedule file ...
 
 
 def _embedded_secret_key() -> str:
     """A random key kept in the data directory, so sessions survive restarts."""
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
@@ -218,8 +218,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # rollup catches up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-DATA_DIR.mkdir(parents=True, exist_ok=True)  # beat's schedule file (it cannot make the folder)
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")  # beat cannot make the folder
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Proves beat -> broker -> worker works (a line in the worker log each hour). The nightly
     # KPI rollup of every organization joins this schedule with the KPI work.

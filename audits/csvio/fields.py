@@ -37,6 +37,9 @@ class Problems:
     def __init__(self) -> None:
         self.found: list[RowProblem] = []
 
+    def add(self, column: str, message: str) -> None:
+        self.found.append(RowProblem(column, message))
+
     def take(self, parse: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
         """``parse(*args, **kwargs)``, or None after keeping its problem."""
         try:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.text import slugify
 
 from audits.csvio.fields import (
@@ -258,27 +258,27 @@ def _parse_ours(ctx: _Context, row: dict[str, str]) -> TimeEntry:
     username = ctx.member.get_username()
     found = Problems()
     if (owner := _text(row, "user")) and owner != username:
-        found.found.append(RowProblem("user", f"This row is for '{owner}'; this import is for '{username}'."))
+        found.add("user", f"This row is for '{owner}'; this import is for '{username}'.")
     entry = found.take(_entry_of_id, ctx, _text(row, "id"), username)
     entry = entry or TimeEntry(organization=ctx.org, user=ctx.member)
     external_id = _text(row, "external_id") or None
     if external_id and (holder := ctx.owners.get(external_id)) and holder != username:
-        found.found.append(
-            RowProblem("external_id", f"external_id '{external_id}' belongs to an entry of '{holder}'.")
-        )
+        found.add("external_id", f"external_id '{external_id}' belongs to an entry of '{holder}'.")
     entry.external_id = external_id
     entry.started_at = found.take(parse_timestamp, _text(row, "started_at"), "started_at")
     entry.ended_at = found.take(parse_timestamp, _text(row, "ended_at"), "ended_at")
     entry.activity = _text(row, "activity")
     entry.category = found.take(_category, ctx, _text(row, "category"), "category", strict=True)
     entry.tags = found.take(_tags, _text(row, "tags")) or []
-    entry.handling = found.take(_choice, row, "handling", Handling.values, Handling.PERSONAL)
+    entry.handling = found.take(
+        _choice, row, "handling", Handling.PERSONAL, "a handling", "personal or delegated"
+    )
     entry.urgent = found.take(parse_boolean, row.get("urgent", ""), "urgent")
     entry.important = found.take(parse_boolean, row.get("important", ""), "important")
     entry.client = _text(row, "client")
     entry.ticket_ref = _text(row, "ticket_ref")
     entry.notes = row.get("notes", "").strip()
-    entry.source = found.take(_choice, row, "source", Source.values, Source.IMPORT)
+    entry.source = found.take(_choice, row, "source", Source.IMPORT, "a source", ", ".join(Source.values))
     found.check()
     return entry
 
@@ -309,14 +309,11 @@ def _tags(text: str) -> list[str]:
     return tags
 
 
-_CHOICE_NAMES = {"handling": "a handling", "source": "a source"}
-
-
-def _choice(row: dict[str, str], column: str, choices: list[str], default: str) -> str:
+def _choice(row: dict[str, str], column: str, default: models.TextChoices, kind: str, choices: str) -> str:
+    """The column's choice of ``default``'s class (any case; blank: ``default``)."""
     value = _text(row, column).lower() or default
-    if value not in choices:
-        shown = "personal or delegated" if column == "handling" else ", ".join(choices)
-        raise RowProblem(column, f"'{value}' is not {_CHOICE_NAMES[column]}; use {shown}.")
+    if value not in type(default).values:
+        raise RowProblem(column, f"'{value}' is not {kind}; use {choices}.")
     return value
 
 
@@ -335,8 +332,7 @@ def _parse_tracker(ctx: _Context, row: dict[str, str]) -> TimeEntry:
     description = _text(row, "description")
     activity = description or _text(row, "task") or _text(row, "project")
     if not activity:
-        empty = "The description is empty (and so are Task and Project)."
-        found.found.append(RowProblem("description", empty))
+        found.add("description", "The description is empty (and so are Task and Project).")
     found.check()
     person = _text(row, "user") or _text(row, "member") or _text(row, "email")
     # Deterministic id: re-importing the same export updates these entries instead of adding more.

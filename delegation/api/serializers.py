@@ -42,8 +42,8 @@ from msp_ops.api.serializers import (
     members_by_username,
     resolve_member,
 )
-from msp_ops.api.viewsets import MAX_ID
 from msp_ops.lib import weeks
+from msp_ops.lib.ids import MAX_ID
 
 
 def _text(max_length: int, **kwargs: Any) -> serializers.CharField:

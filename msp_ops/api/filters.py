@@ -29,8 +29,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
-from msp_ops.api.serializers import LAST_YEAR, MAX_ID, aware_datetime
+from msp_ops.api.serializers import LAST_YEAR, aware_datetime
 from msp_ops.lib import weeks
+from msp_ops.lib.ids import MAX_ID
 
 END_OF_TIME = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)  # after any accepted time
 

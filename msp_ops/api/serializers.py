@@ -21,7 +21,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from msp_ops.lib.ids import MAX_ID as MAX_ID  # re-exported: the API modules import it from here
 from msp_ops.lib.weeks import NAIVE_TIME_MESSAGE
 
 BAD_TIME_MESSAGE = "Not an ISO 8601 timestamp; give e.g. 2025-03-03T09:00:00-06:00 (with a UTC offset)."

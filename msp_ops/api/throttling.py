@@ -28,9 +28,10 @@ from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from msp_ops.lib.envparse import parse_rate
+
 logger = logging.getLogger(__name__)
 SCOPE = "api_token"
-DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class _Outage:
@@ -66,12 +67,6 @@ class _Outage:
 
 
 outage = _Outage()
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """``"6000/min"`` -> (6000, 60)."""
-    count, period = rate.split("/")
-    return int(count), DURATIONS[period[0].lower()]
 
 
 def count_request(key: str, timeout: int) -> int:

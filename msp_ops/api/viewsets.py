@@ -38,8 +38,8 @@ from msp_ops.api.filters import StrictFilterBackend
 from msp_ops.api.pagination import ApiCursorPagination
 from msp_ops.api.parsers import StrictJSONParser
 from msp_ops.api.permissions import NO_WRITE, READ_ALL, RolePermission, access
-from msp_ops.api.serializers import MAX_ID
 from msp_ops.api.throttling import TokenRateThrottle
+from msp_ops.lib.ids import parse_id
 from msp_ops.orgs.batches import Saved
 from msp_ops.orgs.roles import Access, RowRule
 from msp_ops.orgs.scoping import OrgScopedMixin
@@ -104,7 +104,7 @@ class OrgScopedViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     def get_object(self):
         # A path id that is no whole number in the database's range is simply not found.
         raw = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
-        if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
+        if parse_id(raw) is None:
             raise NotFound()
         return super().get_object()
 

@@ -7,12 +7,11 @@ it as one line (no traceback), gunicorn and Celery at the end of theirs.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import warnings
 from collections.abc import Callable
-from email.utils import getaddresses
+from email.utils import parseaddr
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -20,8 +19,10 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 DATABASE_ENGINES = ("django.db.backends.postgresql", "django.db.backends.sqlite3")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-# DRF's throttle rates, as msp_ops.api.throttling reads them: a count, then a period it knows.
-_RATE = re.compile(r"(?P<count>[1-9][0-9]*)/(?P<period>s|sec|second|m|min|minute|h|hour|d|day)")
+# A request rate (API_THROTTLE_RATE, read by msp_ops.api.throttling): a count, then a period.
+_RATE = re.compile(r"([1-9][0-9]*)/([a-z]+)", re.IGNORECASE)
+_PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+_PERIODS |= {"d": 86400, "day": 86400}
 
 
 class SettingError(ImproperlyConfigured):
@@ -62,19 +63,33 @@ def env_log_level(name: str, *, default: str) -> str:
     if raw is None:
         return default
     level = raw.strip().upper()
-    if level not in LOG_LEVELS or not isinstance(logging.getLevelName(level), int):
+    if level not in LOG_LEVELS:
         choices = f"{', '.join(LOG_LEVELS[:-1])} or {LOG_LEVELS[-1]}"
         raise SettingError(f"{name}={raw!r} is not a log level; use {choices}.")
     return level
 
 
+def parse_rate(rate: str) -> tuple[int, int] | None:
+    """``"6000/min"`` -> (6000, 60): requests and the seconds they are counted over; None when
+    ``rate`` is none (the period: s, sec, second, m, min, minute, h, hour, d, day, any case, or
+    a plural: ``100/hours``)."""
+    match = _RATE.fullmatch(rate.strip())
+    if match is None:
+        return None
+    count, period = match.groups()
+    period = period.lower()
+    # A plural of a word (``hours``, ``mins``), not of a letter (``ms`` is no minutes).
+    seconds = _PERIODS.get(period) or (_PERIODS.get(period.removesuffix("s")) if len(period) > 2 else None)
+    return (int(count), seconds) if seconds else None
+
+
 def env_rate(name: str, *, default: str) -> str:
-    """A request rate, ``count/period``: ``6000/min``, ``100/s``, ``50000/day``."""
+    """A request rate, ``count/period`` (``parse_rate``): ``6000/min``, ``100/s``, ``50000/day``."""
     raw = _raw(name)
     if raw is None:
         return default
     rate = raw.strip()
-    if not _RATE.fullmatch(rate):
+    if parse_rate(rate) is None:
         raise SettingError(
             f"{name}={raw!r} is not a rate; use requests/period, e.g. 6000/min (period: s, min, hour or day)."
         )
@@ -87,13 +102,10 @@ def env_admins(name: str) -> list[tuple[str, str]]:
     if raw is None:
         return []
     admins = []
-    for part in raw.split(","):
-        if not part.strip():
-            continue
-        [(display, address)] = getaddresses([part]) or [("", "")]
+    for part in filter(None, (part.strip() for part in raw.split(","))):
+        display, address = parseaddr(part)
         if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", address):
-            shown = part.strip()
-            raise SettingError(f"{name}: {shown!r} is not an address; use Name <user@example.com>, ...")
+            raise SettingError(f"{name}: {part!r} is not an address; use Name <user@example.com>, ...")
         admins.append((display or address, address))
     return admins
 

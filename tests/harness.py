@@ -59,7 +59,9 @@ class Services:
         self.root = Path(tempfile.mkdtemp(prefix="msp-ops-tests-"))
         self.procs: list[subprocess.Popen] = []
 
-    def start_postgres(self) -> str:
+    def start_postgres(self, settings: dict[str, str] | None = None) -> str:
+        """A PostgreSQL in a temporary folder, durability off (``fsync``), ``settings`` given
+        as ``-c name=value`` besides (the benchmarks size its cache)."""
         bindir = _pg_bindir()
         data = self.root / "pg"
         data.mkdir()
@@ -105,6 +107,7 @@ class Services:
                     "full_page_writes=off",
                     "-c",
                     "max_connections=200",
+                    *(arg for name, value in (settings or {}).items() for arg in ("-c", f"{name}={value}")),
                 ]
             ),
             stdout=log,

@@ -120,6 +120,8 @@ def import_entries(
     chosen = CsvFormat(fmt) if fmt else detect_format(header)
     check_required(header, chosen)
     columns = {normal_header(name): name for name in header if name}
+    # A row's problems are listed as its columns stand in the file, left to right.
+    place = {name: position for position, name in enumerate(columns)}
     ctx = _Context(org, member, chosen, columns, _category_index(org), {}, {})
     values = [_row_values(header, record) for _, record in rows]
     if chosen == CsvFormat.OURS:
@@ -138,7 +140,7 @@ def import_entries(
         except RowProblems as problems:
             report.errors += [
                 RowError(number, _column_name(ctx, problem.column), problem.message)
-                for problem in problems.problems
+                for problem in sorted(problems.problems, key=lambda p: place.get(p.column, len(place)))
             ]
             continue
         parsed.append((number, entry))

@@ -313,8 +313,8 @@ def test_every_problem_of_a_row_is_reported_at_once(org, founder):
         RowError(
             2, "tags", "Unknown tag 'weekly'; use repetitive, outsourceable, systemizable, owner_by_habit."
         ),
-        RowError(2, "handling", "'weird' is not a handling; use personal or delegated."),
         RowError(2, "urgent", "'maybe' is not a boolean; use true, false or leave it blank."),
+        RowError(2, "handling", "'weird' is not a handling; use personal or delegated."),
         RowError(2, "source", "'psa' is not a source; use web, api, import, timer."),
     ]
     assert TimeEntry.objects.count() == 0
@@ -322,11 +322,23 @@ def test_every_problem_of_a_row_is_reported_at_once(org, founder):
 
 def test_every_problem_of_a_tracker_row_is_reported_at_once(org, founder):
     data = _ours("Fran,,,,,,No,2025-13-04,9 o'clock,2025-03-04,09:30:00,00:30:00,", header=TOGGL_HEAD)
+    # As the columns stand in the file, left to right (not in the order they were checked).
     assert _run(org, founder, data).errors == [
+        RowError(2, "Description", "The description is empty (and so are Task and Project)."),
         RowError(2, "Start date", "'2025-13-04' is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)."),
         RowError(2, "Start time", "'9 O'CLOCK' is not a time of day (HH:MM:SS, HH:MM or 09:00:00 AM)."),
-        RowError(2, "Description", "The description is empty (and so are Task and Project)."),
     ]
+
+
+def test_a_rows_problems_follow_the_files_column_order(org, founder):
+    # The same problems as above, the columns in another order: the report follows the file.
+    data = _ours(
+        "maybe,psa,weird,weekly,meetings,Triage,2025-03-03T08:30:00-06:00,yesterday",
+        header="urgent,source,handling,tags,category,activity,ended_at,started_at",
+    )
+    assert [error.column for error in _run(org, founder, data).errors] == [
+        "urgent", "source", "handling", "tags", "category", "started_at",
+    ]  # fmt: skip
 
 
 def test_tracker_row_errors_use_the_files_column_names(org, founder):

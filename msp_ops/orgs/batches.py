@@ -234,6 +234,8 @@ def save_batch(
     own_errors = _own_errors(org, items, bulk_checked)
     unsaved = [item for item in items if item.pk is None]
     columns = list(dict.fromkeys(["pk", *stored_columns, *([f"{owner_field}_id"] if owner_field else [])]))
+    # A member allowed only its own rows: whose rows its replays may overwrite (``_write``).
+    only_of = (f"{owner_field}_id", owner.pk) if owner is not None and owner_field else None
 
     # On PostgreSQL a first attempt (0) trusts the constraints (``Batch.trust_constraints``).
     for attempt in range(0 if connection.vendor == "postgresql" else 1, WRITE_ATTEMPTS + 1):
@@ -243,7 +245,7 @@ def save_batch(
             # row (e.g. two status moves) are checked one after the other. A batch written in
             # one statement that locks nothing needs none: the statement is atomic by itself
             # and the checks read what any transaction would (READ COMMITTED).
-            with transaction.atomic() if _needs_transaction(items) else nullcontext():
+            with transaction.atomic() if _needs_transaction(items, only_of) else nullcontext():
                 batch = Batch(
                     org,
                     items,
@@ -251,13 +253,13 @@ def save_batch(
                     trust_constraints=attempt == 0,
                 )
                 _match_stored(batch, model, columns, noun)
-                if owner is not None and owner_field:
+                if only_of is not None:
                     _check_owner(batch, owner_field, owner, noun)
                 if rules is not None:
                     rules(batch)
                 if any(batch.errors):
                     raise BatchValidationError(batch.errors)
-                return _write(model, batch, kept_on_replay)
+                return _write(model, batch, kept_on_replay, only_of)
         except (IntegrityError, OperationalError) as error:
             # A concurrent request stored a colliding row (or the same external_id) after our
             # checks and the database refused ours: check again against what it committed
@@ -268,13 +270,17 @@ def save_batch(
     raise AssertionError("unreachable")
 
 
-def _needs_transaction(items: Sequence[models.Model]) -> bool:
+def _needs_transaction(items: Sequence[models.Model], only_of: tuple[str, Any] | None = None) -> bool:
     """Whether a batch needs a transaction (a savepoint inside the caller's): edits (rows to
-    lock), or more than one statement, or a caller's transaction to keep usable after a refusal."""
+    lock), or more than one statement, or a caller's transaction to keep usable after a refusal,
+    or replays of a member allowed only its own rows (a replay the upsert finds another
+    member's rolls the batch back: ``_upsert_returning``)."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return True
     upserts = sum(1 for item in items if getattr(item, "external_id", None))
     if any(item.pk is not None for item in items) or 0 < upserts < len(items):
+        return True
+    if upserts and only_of is not None:
         return True
     return len(items) > STATEMENT_SIZE
 
@@ -454,7 +460,12 @@ def upsert_fields(model: type[models.Model], kept: Sequence[str] = ()) -> list[m
     ]
 
 
-def _write(model: type[M], batch: Batch[M], kept_on_replay: Sequence[str] = ()) -> list[Saved[M]]:
+def _write(
+    model: type[M],
+    batch: Batch[M],
+    kept_on_replay: Sequence[str] = (),
+    only_of: tuple[str, Any] | None = None,
+) -> list[Saved[M]]:
     now = timezone.now()
     for item in batch.items:
         for f in model._meta.concrete_fields:
@@ -473,7 +484,7 @@ def _write(model: type[M], batch: Batch[M], kept_on_replay: Sequence[str] = ()) 
     inserted: set[int] = set()
     if upserts:
         if connection.vendor == "postgresql":
-            inserted = _upsert_returning(model, upserts, fields)
+            inserted = _upsert_returning(model, upserts, fields, only_of)
         else:
             # SQLite (the embedded default) serializes its writers; what was matched holds.
             model.objects.bulk_create(
@@ -495,12 +506,25 @@ def _write(model: type[M], batch: Batch[M], kept_on_replay: Sequence[str] = ()) 
     return [Saved(item, id(item) in created) for item in batch.items]
 
 
-def _upsert_returning(model: type[M], items: list[M], fields: list[models.Field]) -> set[int]:
+class ReplacedMeanwhile(IntegrityError):
+    """A replay found its external_id stored, after the checks, as another member's row."""
+
+
+def _upsert_returning(
+    model: type[M], items: list[M], fields: list[models.Field], only_of: tuple[str, Any] | None = None
+) -> set[int]:
     """``INSERT ... ON CONFLICT DO UPDATE`` that says which rows it inserted (``xmax = 0``):
     of two racing replays of a new external_id, only the one that inserted reports it.
 
     Items are written in external_id order, so two batches replaying the same ids take
     their row locks in the same order.
+
+    With ``only_of`` (a column and a member: a role allowed only its own rows) a stored row
+    is overwritten only when it is that member's. The checks found the external_id new or the
+    member's own, but a concurrent request may have stored it since as another member's: that
+    row is left as it is, and the batch (in a transaction: ``_needs_transaction``) is refused
+    as a lost race (``ReplacedMeanwhile``), checked again and answered as the checks answer
+    such a replay ("names another member's ...").
     """
     meta = model._meta
     quote = connection.ops.quote_name
@@ -510,12 +534,17 @@ def _upsert_returning(model: type[M], items: list[M], fields: list[models.Field]
     items = sorted(items, key=lambda item: item.external_id)
     by_external_id = {item.external_id: item for item in items}
     inserted: set[int] = set()
+    only_theirs = f" WHERE {quote(meta.db_table)}.{quote(only_of[0])} = %s" if only_of else ""
     tail = (
-        f"ON CONFLICT ({quote(org_column)}, {quote(external_id_column)}) DO UPDATE SET {assignments} "
-        f"RETURNING {quote(meta.pk.column)}, {quote(external_id_column)}, (xmax = 0)"
+        f"ON CONFLICT ({quote(org_column)}, {quote(external_id_column)}) DO UPDATE SET {assignments}"
+        f"{only_theirs} RETURNING {quote(meta.pk.column)}, {quote(external_id_column)}, (xmax = 0)"
     )
     for start in range(0, len(items), STATEMENT_SIZE):
-        for pk, external_id, was_inserted in _insert_rows(model, items[start : start + STATEMENT_SIZE], tail):
+        chunk = items[start : start + STATEMENT_SIZE]
+        rows = _insert_rows(model, chunk, tail, [only_of[1]] if only_of else [])
+        if len(rows) < len(chunk):  # a row the WHERE kept from being overwritten
+            raise ReplacedMeanwhile("a replayed external_id is stored as another member's row")
+        for pk, external_id, was_inserted in rows:
             item = by_external_id[external_id]
             _stored(item, pk)
             if was_inserted:
@@ -555,8 +584,11 @@ _ARRAY_TYPES = {
 }
 
 
-def _insert_rows(model: type[models.Model], items: list[models.Model], tail: str) -> list[tuple]:
-    """One ``INSERT`` of ``items`` ending with ``tail`` (``ON CONFLICT``, ``RETURNING``); its rows.
+def _insert_rows(
+    model: type[models.Model], items: list[models.Model], tail: str, tail_params: Sequence[Any] = ()
+) -> list[tuple]:
+    """One ``INSERT`` of ``items`` ending with ``tail`` (``ON CONFLICT``, ``RETURNING``; its
+    placeholders' values ``tail_params``); its rows.
 
     Each column is one array parameter, unnested by PostgreSQL (20 parameters for 500 rows, not
     10,000 placeholders for the driver to parse and the server to plan); a single row goes as
@@ -573,7 +605,7 @@ def _insert_rows(model: type[models.Model], items: list[models.Model], tail: str
     else:
         params = [f.get_db_prep_save(getattr(item, f.attname), connection) for item in items for f in columns]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*params, *tail_params])
         return cursor.fetchall()
 
 

@@ -30,6 +30,7 @@ from delegation.selectors import drill_review, has_escalation_windows, ticket_ca
 from delegation.views.common import UNPROCESSABLE, attach_errors, render_local, safe_next, week_arg
 from msp_ops.lib import weeks
 from msp_ops.lib.htmx import wants_partial
+from msp_ops.lib.ids import parse_id
 from msp_ops.orgs.access import org_view, row_access
 from msp_ops.orgs.roles import READ_INTERRUPTIONS, WRITE_DELEGATION, WRITE_INTERRUPTIONS, Access
 
@@ -227,9 +228,8 @@ def row_response(request: HttpRequest, interruption: Interruption, *, status: in
     decorate([interruption], request)
     interruption.follow_up_form = form or FollowUpForm(runbooks=runbooks, interruption=interruption)
     context = {"row": interruption, "in_review": False}
-    drill_pk = request.POST.get("drill") or ""
-    if drill_pk.isdigit():
-        drill = Drill.objects.for_org(request.org).filter(pk=int(drill_pk)).first()
+    if (drill_pk := parse_id(request.POST.get("drill") or "")) is not None:
+        drill = Drill.objects.for_org(request.org).filter(pk=drill_pk).first()
         if drill is not None:
             drill.organization = request.org
             may_manage = row_access(request, WRITE_DELEGATION) is Access.ALL

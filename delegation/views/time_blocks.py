@@ -28,6 +28,7 @@ from delegation.selectors import has_escalation_windows, with_flags
 from delegation.views.common import UNPROCESSABLE, attach_errors, render_local, week_arg
 from msp_ops.lib import weeks
 from msp_ops.lib.htmx import wants_partial
+from msp_ops.lib.ids import parse_id
 from msp_ops.orgs.access import org_view, row_access
 from msp_ops.orgs.batches import BatchValidationError
 from msp_ops.orgs.models import Membership, Role
@@ -57,11 +58,11 @@ def _member(request: HttpRequest, founders: list[AbstractBaseUser]) -> AbstractB
     value = request.GET.get("member") or request.POST.get("member") or ""
     by_pk = {user.pk: user for user in founders}
     if value:
-        if not value.isdigit():
+        if (user_id := parse_id(value)) is None:
             raise Http404("No such member.")
-        if int(value) in by_pk:
-            return by_pk[int(value)]
-        membership = org_object_or_404(request, Membership, user_id=int(value))
+        if user_id in by_pk:
+            return by_pk[user_id]
+        membership = org_object_or_404(request, Membership, user_id=user_id)
         return membership.user
     return by_pk.get(request.user.pk) or (founders[0] if founders else None)
 
@@ -180,8 +181,8 @@ def time_blocks(request: HttpRequest) -> HttpResponse:
     """GET: the grid (``?edit=<id>`` opens a block's form without JavaScript). POST: adds a block."""
     if request.method == "GET":
         editing = None
-        if (value := request.GET.get("edit", "")).isdigit():
-            editing = TimeBlock.objects.for_org(request.org).filter(pk=int(value)).first()
+        if (block_id := parse_id(request.GET.get("edit", ""))) is not None:
+            editing = TimeBlock.objects.for_org(request.org).filter(pk=block_id).first()
         return _respond(request, _page_context(request, editing=editing))
     _check_manage(request)
     founders = _founders(request)

@@ -42,6 +42,7 @@ from kpis.selectors import (
 from kpis.views.common import STATUS_TEXT, render_local, team_order, week_arg
 from msp_ops.lib import weeks
 from msp_ops.lib.htmx import wants_partial
+from msp_ops.lib.ids import parse_id
 from msp_ops.orgs.access import can, org_view
 from msp_ops.orgs.models import Organization
 from msp_ops.orgs.roles import Perm
@@ -332,9 +333,8 @@ def _freshness(row: WeeklyKpi | None, org: Organization, week: date, now: dateti
 def _active_run(request: HttpRequest, now: datetime) -> RollupRun | None:
     """The run of ``?run=`` (the no-JavaScript redirect after "Recompute now"), else one still
     running that was requested lately: a reload keeps showing its progress."""
-    run_id = request.GET.get("run", "")
-    if run_id.isdigit():
-        return RollupRun.objects.for_org(request.org).filter(pk=int(run_id)).first()
+    if (run_id := parse_id(request.GET.get("run", ""))) is not None:
+        return RollupRun.objects.for_org(request.org).filter(pk=run_id).first()
     return running_rollup(request.org, now - RUN_FRESH)
 
 

@@ -7,13 +7,16 @@ shortens microseconds to milliseconds and writes UTC as ``Z``), decimals, lazy t
 dataclasses. Like DRF, lines separators U+2028 and U+2029 are escaped, keys are strings
 and the output is compact UTF-8. What orjson refuses (an integer beyond 64 bits, a key that
 is no string) and an indented answer (``Accept: application/json; indent=4``) take DRF's
-own path, with its result or its error. A list page built from rows (``fastread.Rows``) holds
-timestamps in the organization's zone whose offsets are whole minutes: orjson writes those
-itself, exactly as ``isoformat`` (the serializers' text) does.
+own path, with its result or its error; an answer holding a lone surrogate (a client's
+``"\\ud800"`` echoed in an error message) is written with every non-ASCII character
+escaped. A list page built from rows (``fastread.Rows``) holds timestamps in the
+organization's zone whose offsets are whole minutes: orjson writes those itself, exactly as
+``isoformat`` (the serializers' text) does.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -35,15 +38,28 @@ class OrjsonRenderer(JSONRenderer):
             return b""
         indent = self.get_indent(accepted_media_type, renderer_context or {})
         if indent is not None or self.ensure_ascii or not self.compact or not self.strict:
-            return super().render(data, accepted_media_type, renderer_context)
+            return self._drf_render(data, accepted_media_type, renderer_context)
         # A list page built from rows (fastread) holds only JSON types and timestamps in the
         # organization's zone (with offsets of whole minutes), which orjson writes as isoformat.
         native = isinstance(data, dict) and isinstance(data.get("results"), Rows)
         try:
             body = orjson.dumps(data, default=self._default, option=_ROWS_OPTIONS if native else _OPTIONS)
         except orjson.JSONEncodeError:
-            return super().render(data, accepted_media_type, renderer_context)
+            return self._drf_render(data, accepted_media_type, renderer_context)
         if b"\xe2\x80" in body:
             for raw, escaped in _LINE_SEPARATORS:
                 body = body.replace(raw, escaped)
         return body
+
+    def _drf_render(self, data: Any, accepted_media_type: str | None, renderer_context) -> bytes:
+        """DRF's own rendering; an answer holding a lone surrogate, which has no UTF-8 (e.g. a
+        client's ``"\\ud800"`` echoed in an error message: "\\ud800" is not a valid choice),
+        with every character beyond ASCII escaped (``\\ud800``, ``\\u00e9``), the one way
+        JSON can write it."""
+        try:
+            return super().render(data, accepted_media_type, renderer_context)
+        except UnicodeEncodeError:
+            pass
+        return json.dumps(
+            data, cls=self.encoder_class, ensure_ascii=True, allow_nan=not self.strict, separators=(",", ":")
+        ).encode("ascii")

@@ -26,6 +26,7 @@ from msp_ops.lib.weeks import NAIVE_TIME_MESSAGE
 BAD_TIME_MESSAGE = "Not an ISO 8601 timestamp; give e.g. 2025-03-03T09:00:00-06:00 (with a UTC offset)."
 # Far beyond any time a member logs; keeps every zone conversion and date sum in range.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
+NULL_CHARACTER_MESSAGE = str(validators.ProhibitNullCharactersValidator.message)  # DRF's texts' own
 RANGE_MESSAGE = f"Give a time between the years {FIRST_YEAR} and {LAST_YEAR}."
 DATE_RANGE_MESSAGE = f"Give a date between the years {FIRST_YEAR} and {LAST_YEAR}."
 
@@ -34,6 +35,8 @@ def aware_datetime(value: Any) -> datetime:
     """An aware datetime from an ISO 8601 string with an offset; else ``ValueError(message)``."""
     if not isinstance(value, str):
         raise ValueError(BAD_TIME_MESSAGE)
+    if "\x00" in value:  # Python's ISO parser stops at a NUL and takes what came before it
+        raise ValueError(NULL_CHARACTER_MESSAGE)
     try:
         parsed = parse_datetime(value.strip())
     except ValueError:

@@ -149,7 +149,7 @@ def test_a_lone_surrogate_in_a_looked_up_field_is_400(answers):
         (ENTRIES, "user=fr%00an", {"user": NUL}),
         (ENTRIES, "category=%00", {"category": NUL}),
         (ENTRIES, "tag=%00", {"tag": ["Select a valid choice. \x00 is not one of the available choices."]}),
-        (ENTRIES, "from=%00", {"from": [BAD_TIME]}),
+        (ENTRIES, "from=%00", {"from": NUL}),
         (ENTRIES, "cursor=%00", {"cursor": ["Invalid cursor: use the `next` or `previous` URL as given."]}),
         (AUDITS, "user=%00", {"user": NUL}),
     ],
@@ -416,3 +416,63 @@ def test_any_iso_offset_is_taken_as_the_same_instant(answers):
     assert response.status_code == 201
     assert response.json()["started_at"] == "2025-03-02T18:30:00-06:00"
     assert response.json()["duration_hours"] == 0.5
+
+
+# --- NUL bytes in timestamps, which Python's ISO parser would read up to the NUL ------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        (ENTRIES, '{"started_at": "2025-03-03T09:00:00-06:00\\u0000",'
+         ' "ended_at": "2025-03-03T10:00:00-06:00", "activity": "Triage"}', "started_at"),
+        ("/api/v1/drills/", '{"starts_at": "2031-01-01T00:00:00Z\\u0000x"}', "starts_at"),
+    ],
+    ids=["entry", "drill"],
+)  # fmt: skip
+def test_nul_in_a_timestamp_is_400_and_stores_nothing(answers, url, body, field):
+    response = answers.post(url, body, content_type="application/json")
+
+    assert (response.status_code, response.json()) == (400, {field: NUL})
+    assert not TimeEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"{ENTRIES}?from=2025-03-03T09:00:00Z%00x",
+        "/api/v1/interruptions/?to=2025-03-03T09:00:00Z%00",
+        "/api/v1/tickets/?from=2025-03-03T09:00:00Z%00",
+        "/api/v1/standup/?at=2025-03-03T09:00:00Z%00x",
+    ],
+)
+def test_nul_in_a_time_filter_is_400_naming_it(answers, query):
+    name = query.split("?")[1].split("=")[0]
+
+    response = answers.get(query)
+
+    assert (response.status_code, response.json()) == (400, {name: NUL})
+
+
+# --- a lone surrogate echoed back in an error message ------------------------------------------
+
+
+def test_a_lone_surrogate_in_a_choice_is_400_echoed_escaped(answers):
+    body = '{"external_id": "T-1", "title": "x", "severity": "\\ud800", "opened_at": "2025-03-03T09:00:00Z"}'
+
+    response = answers.post("/api/v1/tickets/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    # The one way JSON writes a lone surrogate (it has no UTF-8): escaped, as the client sent it.
+    assert response.content == b'{"severity":["\\"\\ud800\\" is not a valid choice."]}'
+    assert json.loads(response.content) == {"severity": ['"\ud800" is not a valid choice.']}
+
+
+def test_a_lone_surrogate_as_an_unknown_key_is_400_naming_it(answers):
+    body = json.dumps(item())[:-1] + ', "\\ud800": 1}'
+
+    response = answers.post(ENTRIES, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert list(json.loads(response.content)) == ["\ud800"]
+    assert not TimeEntry.objects.exists()

@@ -606,3 +606,15 @@ def test_the_pages_out_of_window_marks_agree_with_the_rule_at_edges_and_dst(
         item = page[page.index(f'id="interruption-{row.pk}"') :]
         shown = "out of window</span>" in item[: item.index("</li>")]
         assert shown is flags_at(org, row.occurred_at).out_of_window, row.occurred_at
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999"])
+def test_a_follow_up_naming_a_drill_that_is_no_row_id_is_saved_without_the_drill(
+    founder_client, org, founder, value
+):
+    # "²".isdigit() holds but int() refuses it (a 500 before); the second is past the bigint range.
+    interruption = log(org, founder, at(4, 9))
+    response = founder_client.post(follow_up_url(interruption), {"follow_up": "none", "drill": value}, **HTMX)
+    assert response.status_code == 200
+    interruption.refresh_from_db()
+    assert interruption.follow_up == "none"

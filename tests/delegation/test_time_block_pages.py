@@ -246,3 +246,29 @@ def test_another_organizations_block_is_404(founder_client, other_org):
     foreign.refresh_from_db()
     assert foreign.weekday == 1
     assert f'id="block-{foreign.pk}"' not in body(founder_client.get(PLAN, {"edit": foreign.pk}))
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999", "abc"])
+def test_an_edit_id_that_is_no_row_id_shows_the_plan_without_a_form(founder_client, org, founder, value):
+    # "²".isdigit() holds but int() refuses it (a 500 before); the second is past the bigint range.
+    block(org, founder)
+    response = founder_client.get(f"{PLAN}?edit={value}")
+    assert response.status_code == 200
+    assert "Move or remove:" not in body(response)
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999", "abc"])
+def test_a_member_that_is_no_row_id_is_404(founder_client, org, founder, value):
+    assert founder_client.get(f"{PLAN}?member={value}").status_code == 404
+    response = founder_client.post(
+        PLAN,
+        {
+            "member": value,
+            "kind": "owner_escalations",
+            "weekday": 1,
+            "start_time": "09:00",
+            "end_time": "10:00",
+        },
+    )
+    assert response.status_code == 404
+    assert not TimeBlock.objects.exists()

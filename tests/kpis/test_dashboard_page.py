@@ -750,3 +750,11 @@ def test_the_csv_query_count_does_not_grow_with_history(
     with django_assert_num_queries(4):  # session, user, membership, the rows
         response = client.get("/kpis/weekly.csv")
     assert body(response).count("\r\n") == weeks_of_history + 1
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999"])
+def test_a_run_that_is_no_row_id_shows_the_dashboard_without_a_run(org, viewer, value):
+    # "²".isdigit() holds but int() refuses it (a 500 before); the second is past the bigint range.
+    response = client_for(viewer).get(f"{DASHBOARD}?run={value}")
+    assert response.status_code == 200
+    assert 'hx-trigger="every 1s"' not in body(response)

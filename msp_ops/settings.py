@@ -112,7 +112,7 @@ TEMPLATES = [
                 "msp_ops.orgs.context_processors.current_organization",
             ],
             # {% url %} and |date that remember their answers (a tenth of the dashboard's time).
-            "builtins": ["msp_ops.lib.remembered_tags"],
+            "builtins": ["msp_ops.lib.remembered_tags", "msp_ops.lib.ticket_tags"],
         },
     },
 ]

@@ -134,8 +134,9 @@ def _list_context(request: HttpRequest) -> dict:
         "week": week,
         "week_end": end.date() - timedelta(days=1),
         "previous_week": week - timedelta(days=7),
-        "next_week": week + timedelta(days=7),
-        "this_week": weeks.current_week(org.tz),
+        # No link past the current week: nothing has happened there yet.
+        "next_week": week + timedelta(days=7) if week < (this_week := weeks.current_week(org.tz)) else None,
+        "this_week": this_week,
         "filters": filters,
         "filtered": filtered,
         "filter_query": query.urlencode(),

@@ -380,11 +380,12 @@ def figures_context(request: HttpRequest, week: date, now: datetime) -> dict[str
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    week = week_arg(request)
+    this_week = weeks.current_week(request.org.tz, now)
+    # No week after the current one: nothing is rolled up there, and none of it has happened.
+    week = min(week_arg(request), this_week)
     context = figures_context(request, week, now)
     if wants_partial(request):  # the figures again, after a recompute
         return render_local(request, "kpis/partials/figures.html", context)
-    this_week = weeks.current_week(request.org.tz, now)
     run = _active_run(request, now)
     context.update(
         {

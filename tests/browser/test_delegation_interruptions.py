@@ -72,7 +72,7 @@ def test_the_list_shows_a_new_interruption_at_once(page, org, founder, technicia
     expect(dialog.locator("#quick-log-done")).to_be_visible()
     page.keyboard.press("Escape")
 
-    row = page.locator(".interruption", has_text="T#P1-7781")
+    row = page.locator(".interruption", has_text="P1-7781")
     expect(row).to_contain_text("Emergency escalation")
     expect(row).to_contain_text("Backup")
     expect(page.locator("#count-total")).to_have_text("1")
@@ -114,11 +114,11 @@ def test_complete_a_drill_review(page, org, founder):
     drill.refresh_from_db()
     assert drill.completed_at is None
 
-    vpn = page.locator(".interruption", has_text="T#VPN-1")
+    vpn = page.locator(".interruption", has_text="VPN-1")
     vpn.get_by_label("Runbook updated").select_option(label="VPN")
     expect(page.locator("#drill-pending")).to_contain_text("1 of 2 interruptions still needs a follow-up")
     expect(vpn.get_by_role("link", name="Runbook: VPN")).to_be_visible()
-    mfa = page.locator(".interruption", has_text="T#MFA-2")
+    mfa = page.locator(".interruption", has_text="MFA-2")
     mfa.get_by_label("Owner-level").select_option(label="Owner-level")
     expect(page.locator("#drill-pending")).to_contain_text("Every interruption has its follow-up")
 
@@ -199,10 +199,10 @@ def test_a_list_filtered_to_no_follow_up_drops_a_reviewed_row(page, org, founder
     expect(page.locator("#shown-count")).to_have_text("2 shown of 2, newest first")
     page.evaluate("window.__sameDocument = true")
 
-    vpn = page.locator(".interruption", has_text="T#VPN-1")
+    vpn = page.locator(".interruption", has_text="VPN-1")
     vpn.locator("select[name=follow_up]").select_option(label="Rule tightened")
-    expect(page.locator(".interruption", has_text="T#VPN-1")).to_have_count(0)
+    expect(page.locator(".interruption", has_text="VPN-1")).to_have_count(0)
     expect(page.locator("#shown-count")).to_have_text("1 shown of 2, newest first")
-    expect(page.locator(".interruption", has_text="T#MFA-2")).to_have_count(1)
+    expect(page.locator(".interruption", has_text="MFA-2")).to_have_count(1)
     assert Interruption.objects.get(ticket_ref="VPN-1").follow_up == "rule_tightened"
     assert page.evaluate("window.__sameDocument") is True

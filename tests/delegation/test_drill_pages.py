@@ -200,8 +200,8 @@ def test_the_running_drill_polls_its_interruptions(founder_client, org, founder)
     assert "The owner is offline until Thursday 6 March, 09:00" in page
     assert f'hx-get="{url(running, "live")}"' in page
     assert 'hx-trigger="every 10s, interruptions-changed from:body"' in page
-    assert "T#DURING" in page
-    assert "T#BEFORE" not in page
+    assert 'badge">DURING<' in page
+    assert 'badge">BEFORE<' not in page
     assert 'class="follow-up"' not in page  # reviewed after the window
 
     log(org, founder, at(4, 11), ticket_ref="LATER")
@@ -209,7 +209,7 @@ def test_the_running_drill_polls_its_interruptions(founder_client, org, founder)
     assert live.lstrip().startswith("{# The running") is False
     assert '<section id="drill-live"' in live
     assert '<p class="stat" id="drill-live-count">2</p>' in live
-    assert "T#LATER" in live
+    assert 'badge">LATER<' in live
 
 
 def test_the_live_list_reloads_the_page_once_the_window_ends(founder_client, org):

@@ -70,7 +70,12 @@ def test_the_list_shows_this_weeks_interruptions_in_local_time(founder_client, o
     assert '<div class="stat" id="count-total">2</div>' in page
     assert '<div class="stat" id="count-about-ticket">1</div>' in page
     assert 'href="?week=2025-02-24"' in page
-    assert 'href="?week=2025-03-10"' in page
+    assert 'id="next-week"' not in page  # nothing has happened after the current week
+
+
+def test_an_older_week_links_to_the_next(founder_client, org, founder):
+    page = body(founder_client.get(LIST, {"week": "2025-02-24"}))
+    assert 'id="next-week" rel="next" href="?week=2025-03-03"' in page
 
 
 def test_newest_first(founder_client, org, founder):
@@ -172,7 +177,7 @@ def test_filters(query, expected, founder_client, org, founder):
 
     page = body(founder_client.get(LIST, query))
 
-    shown = {ref for ref in ("call-vpn", "text-vpn", "call-backup") if f"T#{ref}" in page}
+    shown = {ref for ref in ("call-vpn", "text-vpn", "call-backup") if f'badge">{ref}<' in page}
     assert shown == expected
     assert f"{len(expected)} shown of 3" in page
     assert '<div class="stat" id="count-total">3</div>' in page  # the week's counts stay
@@ -218,8 +223,8 @@ def test_a_technician_sees_only_the_ones_it_logged_without_review(org, founder, 
     log(org, founder, at(4, 9), ticket_ref="FOUNDERS")
     mine = log(org, technician, at(4, 10), ticket_ref="MINE")
     page = body(client_for(technician).get(LIST))
-    assert "T#MINE" in page
-    assert "T#FOUNDERS" not in page
+    assert 'badge">MINE<' in page
+    assert 'badge">FOUNDERS<' not in page
     assert "You see the ones you logged." in page
     assert 'class="follow-up"' not in page
     assert f'action="/delegation/interruptions/{mine.pk}/delete/"' in page  # its own mis-logged ping
@@ -230,8 +235,8 @@ def test_a_viewer_reads_all_and_changes_nothing(org, founder, manager, viewer):
     log(org, founder, at(4, 9), ticket_ref="ONE")
     log(org, manager, at(4, 10), ticket_ref="TWO")
     page = body(client_for(viewer).get(LIST))
-    assert "T#ONE" in page
-    assert "T#TWO" in page
+    assert 'badge">ONE<' in page
+    assert 'badge">TWO<' in page
     assert 'class="follow-up"' not in page
     assert "/delete/" not in page
     assert 'id="quick-log-open"' not in page
@@ -533,7 +538,7 @@ def test_another_organizations_interruption_is_404(founder_client, other_org):
         assert founder_client.post(url, {"follow_up": "rule_tightened"}).status_code == 404
     foreign.refresh_from_db()
     assert foreign.follow_up == "none"
-    assert f"T#{foreign.ticket_ref}" not in body(founder_client.get(LIST, {"week": "2025-03-03"}))
+    assert f'badge">{foreign.ticket_ref}<' not in body(founder_client.get(LIST, {"week": "2025-03-03"}))
 
 
 # --- every page of interruptions, drills and the weekly plan, by role -----------------------
@@ -618,3 +623,17 @@ def test_a_follow_up_naming_a_drill_that_is_no_row_id_is_saved_without_the_drill
     assert response.status_code == 200
     interruption.refresh_from_db()
     assert interruption.follow_up == "none"
+
+
+def test_a_ticket_reference_is_shown_as_written_and_a_bare_number_with_its_mark(founder_client, org, founder):
+    log(org, founder, at(4, 9), ticket_ref="T-5966")
+    log(org, founder, at(4, 10), ticket_ref="48213")
+    log(org, founder, at(4, 11), ticket_ref="T#777")  # typed with the mark: not marked twice
+
+    page = body(founder_client.get(f"{LIST}?week=2025-03-03"))
+
+    assert '<span class="badge">T-5966</span>' in page
+    assert '<span class="badge">T#48213</span>' in page
+    assert '<span class="badge">T#777</span>' in page
+    assert 'badge">T<' not in page
+    assert "T##" not in page

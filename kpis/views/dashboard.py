@@ -318,11 +318,12 @@ def agenda_todo_lists(org: Organization, week: date) -> tuple[list, list]:
 
 
 def _freshness(row: WeeklyKpi | None, org: Organization, week: date, now: datetime) -> str:
-    """``missing`` (not rolled up), ``week_to_date`` (computed before the week ended, and never
-    again), ``stale`` (a week the nightly rollup refreshes, computed more than a day ago) or
-    ``fresh``. Older final weeks are not refreshed any more: their figures are final."""
+    """``not_begun`` (a week still to come), ``missing`` (not rolled up), ``week_to_date``
+    (computed before the week ended, and never again), ``stale`` (a week the nightly rollup
+    refreshes, computed more than a day ago) or ``fresh``. Older final weeks are not refreshed
+    any more: their figures are final."""
     if row is None:
-        return "missing"
+        return "not_begun" if weeks.week_bounds(week, org.tz)[0] > now else "missing"
     if not row.final and weeks.week_bounds(week, org.tz)[1] <= now:
         return "week_to_date"
     if week in services.weeks_to_refresh(org, now) and weeks.elapsed(row.computed_at, now) > STALE_AFTER:
@@ -363,7 +364,7 @@ def figures_context(request: HttpRequest, week: date, now: datetime) -> dict[str
         "todos_reviewed": reviewed,
         "todos_new": new,
         "freshness": freshness,
-        "warn": freshness != "fresh",
+        "warn": freshness not in ("fresh", "not_begun"),
         "stale_hours": STALE_AFTER // timedelta(hours=1),
         "today": today,
         "may_manage_todos": can(request, Perm.MANAGE_TICKETS),
@@ -380,12 +381,12 @@ def figures_context(request: HttpRequest, week: date, now: datetime) -> dict[str
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    this_week = weeks.current_week(request.org.tz, now)
-    # No week after the current one: nothing is rolled up there, and none of it has happened.
-    week = min(week_arg(request), this_week)
+    # A later week may be opened (?week=): its agenda already holds the to-dos that carry over.
+    week = week_arg(request)
     context = figures_context(request, week, now)
     if wants_partial(request):  # the figures again, after a recompute
         return render_local(request, "kpis/partials/figures.html", context)
+    this_week = weeks.current_week(request.org.tz, now)
     run = _active_run(request, now)
     context.update(
         {

@@ -317,9 +317,11 @@ def test_week_navigation(org, viewer):
     assert 'id="next-week" rel="next" href="?week=2025-03-03"' in older
     assert 'id="this-week" href="/kpis/"' in older
 
-    # A week after the current one (typed, or a stale link): the current week.
-    for later in ("2025-03-17", "2027-03-01"):
-        assert "Weekly KPIs · Mon 10 Mar – Sun 16 Mar 2025" in body(client.get(DASHBOARD, {"week": later}))
+    # A week still to come: no call for a recompute that cannot fill it, and no warning.
+    later = body(client.get(DASHBOARD, {"week": "2025-03-17"}))
+    assert "Weekly KPIs · Mon 17 Mar – Sun 23 Mar 2025" in later
+    assert "This week has not begun: its figures come with the nightly rollup once it has." in later
+    assert 'id="stale-warning"' not in later
 
     # Not a Monday, or not a date: the current week.
     assert "Mon 10 Mar – Sun 16 Mar 2025" in body(client.get(DASHBOARD, {"week": "2025-03-05"}))

@@ -250,7 +250,7 @@ def test_the_list_shows_open_ones_first_then_filters_by_state_and_owner(org, man
     assert titles(status="done") == ["Done, sam's"]
     assert titles(status="all", owner="sam") == ["Open, sam's", "Done, sam's"]
     assert titles(status="open", owner="fran") == ["Open, fran's"]
-    assert text(body(client.get(LIST, {"status": "all"})), data_role="count") == "3 all to-dos in all."
+    assert text(body(client.get(LIST, {"status": "all"})), data_role="count") == "3 to-dos in all."
 
 
 def test_the_filters_swap_the_list_in_place(org, manager):

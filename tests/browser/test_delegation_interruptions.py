@@ -206,3 +206,53 @@ def test_a_list_filtered_to_no_follow_up_drops_a_reviewed_row(page, org, founder
     expect(page.locator(".interruption", has_text="MFA-2")).to_have_count(1)
     assert Interruption.objects.get(ticket_ref="VPN-1").follow_up == "rule_tightened"
     assert page.evaluate("window.__sameDocument") is True
+
+
+def test_browsing_a_follow_up_with_the_arrow_keys_saves_only_the_choice_made(page, org, founder):
+    runbook = RunbookFactory(organization=org, ticket_category="Backup")
+    interruption = record_interruption(
+        org=org,
+        interruption=Interruption(
+            occurred_at=timezone.now() - timedelta(minutes=30), channel="call", ticket_ref="BK-1",
+            category="Backup", logged_by=founder, follow_up="runbook_updated", runbook=runbook,
+        ),
+    )  # fmt: skip
+    log_in(page, "fran")
+    page.goto("/delegation/interruptions/")
+    choice = page.locator(f"#id_i{interruption.pk}_follow_up")
+    expect(choice).to_have_value("runbook_updated")
+    page.evaluate("window.__sameDocument = true")
+
+    # Arrow keys only browse: nothing is written while the options go by.
+    choice.focus()
+    page.keyboard.press("ArrowDown")
+    expect(choice).to_have_value("rule_tightened")
+    page.wait_for_timeout(300)  # a save would have been sent by now
+    interruption.refresh_from_db()
+    assert (interruption.follow_up, interruption.runbook) == ("runbook_updated", runbook)
+
+    # Enter saves the choice shown; the focus comes back to the same select in the new row.
+    row = f"document.getElementById('interruption-{interruption.pk}')"
+    page.evaluate(f"{row}.dataset.before = 'save'")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"!{row}.dataset.before")  # the saved row has replaced it
+    expect(page.locator(f"#id_i{interruption.pk}_follow_up")).to_be_focused()
+    interruption.refresh_from_db()
+    assert (interruption.follow_up, interruption.runbook) == ("rule_tightened", None)
+
+    # Browsed, then the row's form left with Tab (past its other selects, which do not save
+    # it): saved once, as the select shows it.
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    in_row = f"{row}.contains(document.activeElement)"
+    with page.expect_response(lambda response: "/follow-up/" in response.url):
+        for _ in range(6):  # three fields at most; a few presses to spare
+            page.keyboard.press("Tab")
+            if not page.evaluate(in_row):
+                break
+            interruption.refresh_from_db()
+            assert interruption.follow_up == "rule_tightened"  # still inside the row's form
+    expect(page.locator(f"#id_i{interruption.pk}_follow_up")).to_have_value("none")
+    interruption.refresh_from_db()
+    assert interruption.follow_up == "none"
+    assert page.evaluate("window.__sameDocument") is True

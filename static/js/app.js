@@ -74,3 +74,30 @@ document.addEventListener("submit", (event) => {
     });
   }
 }
+
+// A table wider than the screen (a phone) scrolls sideways in its .table-wrap: a box that
+// scrolls is made a stop of Tab, named after the table's caption or the heading before it, so
+// the arrow keys can scroll it too (WCAG 2.1.1). Checked at load, after each htmx swap and when
+// the window is resized; a box that fits is no stop.
+function markScrollingTables() {
+  for (const box of document.querySelectorAll(".table-wrap")) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      if (box.getAttribute("tabindex") === "0") continue;
+      const table = box.querySelector("table");
+      const caption = table && table.querySelector("caption");
+      const summary = box.closest("details") && box.closest("details").querySelector("summary");
+      const name = (caption || summary || { textContent: "Table" }).textContent.trim();
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", `${name} (scrolls sideways)`);
+    } else if (box.getAttribute("tabindex") === "0") {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
+  }
+}
+document.addEventListener("DOMContentLoaded", markScrollingTables);
+document.addEventListener("htmx:afterSettle", markScrollingTables);
+document.addEventListener("toggle", markScrollingTables, true); // a <details> opened: now measurable
+window.addEventListener("resize", markScrollingTables);

@@ -201,3 +201,28 @@ def test_the_standup_on_a_phone(browser, live_server, org, viewer):
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         context.close()
+
+
+def test_a_table_wider_than_a_phone_is_a_stop_of_tab_that_scrolls(browser, live_server, org, viewer):
+    for back in range(12):
+        row(org, this_week(org) - timedelta(weeks=back), owner_interruptions=back)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 812})
+    context.set_default_timeout(10_000)
+    phone = context.new_page()
+    try:
+        log_in(phone, "vic")
+        phone.goto("/kpis/")
+        figures = phone.locator("#trend-figures")
+        figures.locator("summary").click()
+        box = figures.locator(".table-wrap")
+        expect(box).to_have_attribute("tabindex", "0")
+        expect(box).to_have_attribute("aria-label", "The 12 weeks in figures (scrolls sideways)")
+        box.focus()
+        phone.keyboard.press("ArrowRight")
+        phone.keyboard.press("ArrowRight")
+        phone.wait_for_function("document.querySelector('#trend-figures .table-wrap').scrollLeft > 0")
+        # Wide enough for it, the same table is no stop.
+        phone.set_viewport_size({"width": 1280, "height": 900})
+        expect(box).not_to_have_attribute("tabindex", "0")
+    finally:
+        context.close()

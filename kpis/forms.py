@@ -89,6 +89,16 @@ class KpiTargetsForm(forms.Form):
         return data
 
 
+class ManagedClientsForm(forms.Form):
+    """How many managed clients the MSP has (SPEC 1): which delegated-hours targets apply."""
+
+    managed_clients = _count("Managed clients")
+
+    @classmethod
+    def initial_of(cls, org: Organization) -> dict[str, Any]:
+        return {"managed_clients": org.managed_clients}
+
+
 # --- to-dos -------------------------------------------------------------------------------
 
 

@@ -48,8 +48,11 @@ def create_kpi_defaults(*, org: Organization) -> None:
 
 
 @transaction.atomic
-def update_settings(*, row: SlaPolicy | KpiTargets, values: dict[str, Any]) -> SlaPolicy | KpiTargets:
-    """Changes some fields of the SLA policy or the KPI targets (validated; refused: unchanged).
+def update_settings(
+    *, row: SlaPolicy | KpiTargets | Organization, values: dict[str, Any]
+) -> SlaPolicy | KpiTargets | Organization:
+    """Changes some fields of the SLA policy, the KPI targets or the organization's own settings
+    (its number of managed clients), validated; refused: unchanged.
     ``row`` may be unsaved (an organization older than the settings): it is created then.
 
     The values go onto the row as stored now, locked until the commit: two writes at once

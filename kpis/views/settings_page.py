@@ -1,6 +1,7 @@
 """The KPI settings page (issue 11, item 1): the SLA policy, which founders and service managers
-edit (``Perm.MANAGE_TICKETS``, SPEC 1), and the KPI targets, which only the founder edits
-(``Perm.MANAGE_ORG``); everyone else who may view reads both. A refused value is shown under
+edit (``Perm.MANAGE_TICKETS``, SPEC 1), and the KPI targets with the organization's number of
+managed clients (which decides the delegated-hours regime), which only the founder edits
+(``Perm.MANAGE_ORG``); everyone else who may view reads them. A refused value is shown under
 its field and nothing is changed (``services.update_settings`` validates before it writes).
 """
 
@@ -13,7 +14,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
 from kpis import services
-from kpis.forms import KpiTargetsForm, SlaPolicyForm
+from kpis.forms import KpiTargetsForm, ManagedClientsForm, SlaPolicyForm
 from kpis.selectors import kpi_targets, sla_policy
 from kpis.views.common import UNPROCESSABLE, attach_errors, render_local
 from msp_ops.orgs.access import can, org_view
@@ -33,14 +34,25 @@ SECTIONS = {
         "Only the founder may change the KPI targets.",
         "KPI targets saved.",
     ),
+    "clients": (
+        ManagedClientsForm,
+        Perm.MANAGE_ORG,
+        "Only the founder may change the number of managed clients.",
+        "Managed clients saved.",
+    ),
 }
+
+
+def _rows(org) -> dict:
+    """Each section's row, as stored now."""
+    return {"sla": sla_policy(org), "targets": kpi_targets(org), "clients": org}
 
 
 @org_view(Perm.VIEW)
 @require_http_methods(["GET", "POST"])
 def kpi_settings(request: HttpRequest) -> HttpResponse:
     org = request.org
-    rows = {"sla": sla_policy(org), "targets": kpi_targets(org)}
+    rows = _rows(org)
     forms = {name: SECTIONS[name][0](initial=SECTIONS[name][0].initial_of(row)) for name, row in rows.items()}
     status = 200
     if request.method == "POST":
@@ -62,16 +74,17 @@ def kpi_settings(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("kpis:settings")
         status = UNPROCESSABLE
-        rows[section] = (sla_policy if section == "sla" else kpi_targets)(org)  # as stored: unchanged
+        rows = {**_rows(org), "clients": type(org).objects.get(pk=org.pk)}  # as stored: unchanged
     context = {
         "nav": "kpi_settings",
         "policy": rows["sla"],
         "targets": rows["targets"],
         "sla_form": forms["sla"],
         "targets_form": forms["targets"],
+        "clients_form": forms["clients"],
         "may_edit_sla": can(request, Perm.MANAGE_TICKETS),
         "may_edit_targets": can(request, Perm.MANAGE_ORG),
-        "managed_clients": org.managed_clients,
-        "fixed_regime": org.managed_clients >= rows["targets"].managed_clients_threshold,
+        "managed_clients": rows["clients"].managed_clients,
+        "fixed_regime": rows["clients"].managed_clients >= rows["targets"].managed_clients_threshold,
     }
     return render_local(request, "kpis/settings.html", context, status)

@@ -162,3 +162,43 @@ def test_refused_targets_are_named_per_field_and_nothing_is_stored(org, founder)
 def test_an_unknown_section_is_a_bad_request(org, founder):
     assert client_for(founder).post(SETTINGS, {"section": "org", "p1": "1"}).status_code == 400
     assert policy(org) == DEFAULT_POLICY
+
+
+# --- the organization's managed clients (which delegated-hours targets apply) ---------------------
+
+
+def test_the_founder_changes_the_managed_clients_and_with_them_the_regime(org, founder):
+    client = client_for(founder)
+    assert 'name="managed_clients" value="24"' in inner(body(client.get(SETTINGS)), id="clients-form")
+
+    response = client.post(SETTINGS, {"section": "clients", "managed_clients": "12"})
+
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.managed_clients == 12
+    html = body(client.get(SETTINGS))
+    assert "Managed clients saved. It applies from the next rollup" in html
+    assert "has 12 managed clients: the delegated-hours goal is a steady increase" in html
+
+
+@pytest.mark.parametrize("value", ["-1", "2.5", "", "1000001"])
+def test_a_refused_number_of_managed_clients_changes_nothing(org, founder, value):
+    response = client_for(founder).post(SETTINGS, {"section": "clients", "managed_clients": value})
+
+    assert response.status_code == 422
+    assert list(field_errors(body(response))) == ["managed_clients"]
+    org.refresh_from_db()
+    assert org.managed_clients == 24
+    assert "has 24 managed clients" in body(response)
+
+
+@pytest.mark.parametrize("role", ["manager", "technician", "viewer"])
+def test_only_the_founder_changes_the_managed_clients(request, org, role):
+    response = client_for(request.getfixturevalue(role)).post(
+        SETTINGS, {"section": "clients", "managed_clients": "3"}
+    )
+
+    assert response.status_code == 403
+    org.refresh_from_db()
+    assert org.managed_clients == 24
+    assert 'id="clients-form"' not in body(client_for(request.getfixturevalue(role)).get(SETTINGS))

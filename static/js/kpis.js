@@ -10,6 +10,15 @@
   const NO_STATUS = "#98a2b3";
   const TARGET = "#067647";
 
+  // A to-do created in place: its confirmation takes the focus the removed form had (a
+  // keyboard user goes on from there; a screen reader reads it).
+  document.addEventListener("htmx:afterSettle", function () {
+    const found = document.querySelector("[data-focus-on-load]");
+    if (!found) return;
+    found.removeAttribute("data-focus-on-load"); // once: not again at the next swap elsewhere
+    found.focus();
+  });
+
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) window.print();
     const cancel = event.target.closest("[data-close-todo-form]");

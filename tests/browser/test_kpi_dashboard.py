@@ -133,7 +133,11 @@ def test_a_to_do_made_from_the_agenda_and_ticked_done_in_place(page, org, manage
     expect(form.get_by_label("Due")).to_have_value(due.isoformat())
     form.get_by_role("button", name="Create to-do").click()
 
-    expect(vpn.locator(".todo-created")).to_contain_text("for sam, due")
+    created = vpn.locator(".todo-created")
+    expect(created).to_contain_text(
+        f"for sam, due {due:%a %-d %b}, on the agenda of the week of {this_week(org):%-d %b}."
+    )
+    expect(created).to_be_focused()  # where the form was: the keyboard goes on from here
     new = page.locator("#todos-this-week .todo")
     expect(new).to_have_count(1)  # the agenda's to-dos reloaded
     todo = Todo.objects.get()

@@ -71,7 +71,8 @@ def test_making_a_to_do_stores_it_in_this_weeks_agenda_and_reloads_the_agenda(or
     assert response.status_code == 200
     assert response["HX-Trigger"] == "todos-changed"
     assert text(body(response), class_="msg msg-success todo-created") == (
-        "To-do “VPN: find the root cause” for tess, due Sun 16 Mar. Make another"
+        "To-do “VPN: find the root cause” for tess, due Sun 16 Mar, on the agenda of the week of 3 Mar."
+        " Make another"
     )
     todo = Todo.objects.get()
     assert (todo.organization, todo.owner, todo.ticket_category) == (org, technician, "VPN")

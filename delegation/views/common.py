@@ -42,10 +42,22 @@ def week_arg(request: HttpRequest) -> date:
     return weeks.current_week(request.org.tz)
 
 
+# The API's name of a field a service's message names, and what the pages call it.
+_PAGE_WORDS = (("a done_override_reason", "a reason (“Done although items are open, because…”)"),)
+
+
+def _page_words(text: str) -> str:
+    for api, page in _PAGE_WORDS:
+        text = text.replace(api, page)
+    return text
+
+
 def _messages(error: ValidationError) -> dict[str, list[str]]:
     if isinstance(error, BatchValidationError):
-        return {key: [str(text) for text in texts] for key, texts in error.item_errors[0].items()}
-    return errors_of(error)
+        found = {key: [str(text) for text in texts] for key, texts in error.item_errors[0].items()}
+    else:
+        found = errors_of(error)
+    return {key: [_page_words(text) for text in texts] for key, texts in found.items()}
 
 
 def attach_errors(form: forms.Form, error: ValidationError, fields: dict[str, str] | None = None) -> None:

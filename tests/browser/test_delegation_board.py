@@ -87,7 +87,7 @@ def test_move_a_delegation_across_the_board_a_refused_move_shows_why(page, org, 
     the_card.get_by_role("button", name="Mark done").click()
     expect(the_card.locator(".dcard-error")).to_have_text(
         "Check every definition-of-done item first (2 open: Runbook written; Help desk trained on the "
-        "reset tool), or give a done_override_reason."
+        "reset tool), or give a reason (“Done although items are open, because…”)."
     )
     expect(column(page, "handed_off").locator(f"#delegation-{delegation.pk}")).to_be_visible()
 

@@ -219,8 +219,8 @@ def test_handing_off_sets_the_handoff_date_to_today_when_empty(founder_client, o
         (
             {"status": "handed_off", "definition_of_done": [{"text": "NOC trained", "done": False}]},
             "done",
-            "Check every definition-of-done item first (1 open: NOC trained), or give a "
-            "done_override_reason.",
+            "Check every definition-of-done item first (1 open: NOC trained), or give "
+            "a reason (“Done although items are open, because…”).",
         ),
         (
             {},
@@ -373,8 +373,8 @@ def test_a_done_delegation_keeps_its_last_item_without_an_override_reason(founde
 
     assert refused.status_code == 422
     assert (
-        "A delegation marked done keeps at least one definition-of-done item, or gives a "
-        "done_override_reason." in refused.content.decode()
+        "A delegation marked done keeps at least one definition-of-done item, or gives "
+        "a reason (“Done although items are open, because…”)." in refused.content.decode()
     )
     assert row(done) == before
     assert allowed.status_code == 200
@@ -382,8 +382,9 @@ def test_a_done_delegation_keeps_its_last_item_without_an_override_reason(founde
 
 
 STAYS_CHECKED = (
-    "A done delegation keeps every definition-of-done item checked, or gives a done_override_reason; "
-    "to reopen work, move it to reverted first."
+    # The service's message as the pages word it (the API names the field done_override_reason).
+    "A done delegation keeps every definition-of-done item checked, or gives "
+    "a reason (“Done although items are open, because…”); to reopen work, move it to reverted first."
 )
 
 

@@ -24,6 +24,17 @@ from tests.factories import TicketFactory, WeeklyKpiFactory
 pytestmark = pytest.mark.browser
 
 
+@contextmanager
+def on_a_phone(browser, live_server, width: int, height: int) -> Iterator:
+    """A page in a fresh browser context the size of a phone's screen."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": height})
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 def card(page, key: str):
     return page.locator(f"#card-{key}")
 
@@ -189,10 +200,7 @@ def test_the_standup_on_a_phone(browser, live_server, org, viewer):
     now = timezone.now()
     TicketFactory(organization=org, external_id="T-9", title="Backups failing", severity="p1",
                   opened_at=now - timedelta(hours=6))  # fmt: skip
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
-    context.set_default_timeout(10_000)
-    phone = context.new_page()
-    try:
+    with on_a_phone(browser, live_server, 390, 844) as phone:
         log_in(phone, "vic")
         phone.goto("/kpis/standup/")
         ticket = phone.locator("table.standup-table tbody tr").first
@@ -203,17 +211,12 @@ def test_the_standup_on_a_phone(browser, live_server, org, viewer):
         assert over.evaluate("td => getComputedStyle(td).display") == "block"
         expect(over).to_contain_text(" h")
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-    finally:
-        context.close()
 
 
 def test_a_table_wider_than_a_phone_is_a_stop_of_tab_that_scrolls(browser, live_server, org, viewer):
     for back in range(12):
         row(org, this_week(org) - timedelta(weeks=back), owner_interruptions=back)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 812})
-    context.set_default_timeout(10_000)
-    phone = context.new_page()
-    try:
+    with on_a_phone(browser, live_server, 375, 812) as phone:
         log_in(phone, "vic")
         phone.goto("/kpis/")
         figures = phone.locator("#trend-figures")
@@ -228,5 +231,3 @@ def test_a_table_wider_than_a_phone_is_a_stop_of_tab_that_scrolls(browser, live_
         # Wide enough for it, the same table is no stop.
         phone.set_viewport_size({"width": 1280, "height": 900})
         expect(box).not_to_have_attribute("tabindex", "0")
-    finally:
-        context.close()

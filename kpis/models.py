@@ -194,6 +194,8 @@ class RollupRun(OrgScopedModel):
 
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     requested_at = models.DateTimeField(auto_now_add=True)
+    # Besides the previous and the current week: the older week the dashboard showed, if any.
+    week = models.DateField(null=True, blank=True)
     weeks_total = models.PositiveSmallIntegerField(default=0)
     weeks_done = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)

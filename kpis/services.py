@@ -363,12 +363,18 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def request_rollup(*, org: Organization, user: AbstractBaseUser | None) -> RollupRun:
+def request_rollup(
+    *, org: Organization, user: AbstractBaseUser | None, week: date | None = None
+) -> RollupRun:
     """ "Recompute now": a run record the page polls, and the task, queued once the run is
-    committed. A broker that is down fails the run with a message (nothing else waits on it)."""
+    committed. A broker that is down fails the run with a message (nothing else waits on it).
+
+    It recomputes the previous and the current week, and ``week`` too when that is an older
+    one (the dashboard's button on a week the nightly rollup no longer refreshes: late data)."""
     from kpis.tasks import roll_up_requested
 
-    run = RollupRun.objects.create(organization=org, requested_by=user)
+    older = week if week is not None and week < weeks_to_refresh(org)[0] else None
+    run = RollupRun.objects.create(organization=org, requested_by=user, week=older)
 
     def enqueue() -> None:
         try:
@@ -383,6 +389,13 @@ def request_rollup(*, org: Organization, user: AbstractBaseUser | None) -> Rollu
 
     transaction.on_commit(enqueue)
     return run
+
+
+def requested_weeks(run: RollupRun) -> list[date]:
+    """The Mondays a "recompute now" rolls up: the previous and the current week as of its
+    request, and its older ``week`` if it has one."""
+    found = weeks_to_refresh(run.organization, run.requested_at)
+    return sorted({*found, run.week} if run.week else found)
 
 
 @transaction.atomic

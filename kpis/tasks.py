@@ -21,7 +21,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from kpis.models import RollupRun
-from kpis.services import roll_up_weeks
+from kpis.services import requested_weeks, roll_up_weeks
 from msp_ops.lib import weeks
 from msp_ops.orgs.models import Organization
 
@@ -91,7 +91,7 @@ def roll_up_requested(run_id: int) -> None:
     """A "recompute now" of the dashboard or the API; its progress lands on the run."""
     run = RollupRun.objects.select_related("organization").get(pk=run_id)
     try:
-        roll_up_weeks(org=run.organization, run=run)
+        roll_up_weeks(org=run.organization, mondays=requested_weeks(run), run=run)
     except Exception as error:
         logger.exception("Requested KPI rollup %s failed", run_id)
         RollupRun.objects.filter(pk=run_id).update(finished_at=timezone.now(), error=str(error)[:500])

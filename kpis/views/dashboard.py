@@ -394,6 +394,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "this_week": this_week,
             "previous_week": week - timedelta(weeks=1),
             "next_week": week + timedelta(weeks=1) if week < this_week else None,
+            "recomputes_shown_week": week < this_week - timedelta(weeks=1),
             "run": run,
             **(_run_context(run) if run is not None else {}),
         }
@@ -476,6 +477,7 @@ def _run_context(run: RollupRun) -> dict[str, Any]:
     state = _run_state(run)
     return {
         "run": run,
+        "run_weeks": services.requested_weeks(run),
         "run_state": state,
         "polling": state in ("queued", "running"),
         "poll_seconds": POLL_SECONDS,
@@ -491,10 +493,11 @@ def _progress_response(request: HttpRequest, run: RollupRun, status: int = 200) 
 @org_view(Perm.RUN_ROLLUP)
 @require_POST
 def rollup_request(request: HttpRequest) -> HttpResponse:
-    """Queues the recompute of the previous and the current week, unless one is running."""
+    """Queues the recompute of the previous and the current week (and of the older week shown,
+    ``week``), unless one is running."""
     now = timezone.now()
     running = running_rollup(request.org, now - RUN_FRESH)
-    run = running or services.request_rollup(org=request.org, user=request.user)
+    run = running or services.request_rollup(org=request.org, user=request.user, week=week_arg(request))
     run.refresh_from_db()  # the queue may have refused it already (or an eager task finished it)
     if wants_partial(request):
         return _progress_response(request, run, 202)

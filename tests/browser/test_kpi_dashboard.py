@@ -181,7 +181,7 @@ def test_recompute_now_shows_the_progress_then_the_fresh_figures(page, org, mana
 
     with celery_worker():
         expect(progress).to_have_attribute("data-state", "done", timeout=30_000)
-        expect(progress).to_contain_text("Recomputed 2 weeks at")
+        expect(progress).to_contain_text("Recomputed the weeks of")
         run.refresh_from_db()
         assert (run.weeks_total, run.weeks_done, run.error) == (2, 2, "")
 

@@ -17,6 +17,7 @@ from delegation.models import DelegationStatus
 from kpis.models import KpiTargets, RollupRun, WeeklyKpi
 from kpis.services import roll_up_week, update_settings
 from kpis.tasks import roll_up_requested
+from msp_ops.lib import weeks
 from tests.factories import (
     DelegationFactory,
     InterruptionFactory,
@@ -642,7 +643,7 @@ def test_the_progress_polls_until_the_run_finishes_then_reloads_the_figures(org,
         weeks_done=2, finished_at=datetime(2025, 3, 12, 9, 59, 58, tzinfo=CHI)
     )
     done = client.get(url, **HTMX)
-    assert text(body(done), id="rollup-progress") == "✓ Recomputed 2 weeks at 09:59:58."
+    assert text(body(done), id="rollup-progress") == "✓ Recomputed the weeks of 3 Mar and 10 Mar at 09:59:58."
     assert "hx-trigger" not in body(done)  # polling stops
     assert done["HX-Trigger"] == "kpis-recomputed"  # the figures listen for it and reload
     assert 'hx-trigger="kpis-recomputed from:body"' in body(client.get(DASHBOARD))
@@ -695,9 +696,34 @@ def eager_celery():
 def test_with_eager_celery_the_answer_is_already_done_and_reloads_the_figures(org, manager, eager_celery):
     response = client_for(manager).post("/kpis/rollup/", **HTMX)
     assert response.status_code == 202
-    assert text(body(response), id="rollup-progress").startswith("✓ Recomputed 2 weeks at")
+    assert text(body(response), id="rollup-progress").startswith("✓ Recomputed the weeks of ")
     assert response["HX-Trigger"] == "kpis-recomputed"
     assert WeeklyKpi.objects.filter(organization=org).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recompute_now_on_an_older_week_recomputes_that_week_too(org, manager, eager_celery):
+    client = client_for(manager)
+    current = weeks.current_week(org.tz)
+    older = current - timedelta(weeks=5)
+    assert f"the week shown ({older:%-d %b}), the previous and the current week" in body(
+        client.get(DASHBOARD, {"week": older.isoformat()})
+    )
+
+    response = client.post("/kpis/rollup/", {"week": older.isoformat()}, **HTMX)
+
+    assert response.status_code == 202
+    previous = current - timedelta(weeks=1)
+    assert text(body(response), id="rollup-progress").startswith(
+        f"✓ Recomputed the weeks of {older:%-d %b}, {previous:%-d %b} and {current:%-d %b} at "
+    )
+    assert sorted(WeeklyKpi.objects.filter(organization=org).values_list("week", flat=True)) == [
+        older, previous, current
+    ]  # fmt: skip
+    assert RollupRun.objects.get().week == older
+    # The previous or the current week shown: those two only, as the API's recompute.
+    client.post("/kpis/rollup/", {"week": previous.isoformat()}, **HTMX)
+    assert RollupRun.objects.order_by("id").last().week is None
 
 
 def test_without_javascript_recompute_redirects_to_the_dashboard_showing_the_run(org, manager):

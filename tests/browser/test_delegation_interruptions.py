@@ -244,15 +244,18 @@ def test_browsing_a_follow_up_with_the_arrow_keys_saves_only_the_choice_made(pag
     # it): saved once, as the select shows it.
     page.keyboard.press("ArrowUp")
     page.keyboard.press("ArrowUp")
-    in_row = f"{row}.contains(document.activeElement)"
-    with page.expect_response(lambda response: "/follow-up/" in response.url):
-        for _ in range(6):  # three fields at most; a few presses to spare
-            page.keyboard.press("Tab")
-            if not page.evaluate(in_row):
-                break
-            interruption.refresh_from_db()
-            assert interruption.follow_up == "rule_tightened"  # still inside the row's form
-    expect(page.locator(f"#id_i{interruption.pk}_follow_up")).to_have_value("none")
-    interruption.refresh_from_db()
+    in_form = f"{row}.querySelector('form.follow-up').contains(document.activeElement)"
+    for _ in range(6):  # three choices at most; a few presses to spare
+        page.keyboard.press("Tab")
+        if not page.evaluate(in_form):
+            break
+        interruption.refresh_from_db()
+        assert interruption.follow_up == "rule_tightened"  # still inside the row's choices
+    for _ in range(50):  # the save, sent as the focus left
+        interruption.refresh_from_db()
+        if interruption.follow_up == "none":
+            break
+        page.wait_for_timeout(100)
     assert interruption.follow_up == "none"
+    expect(page.locator(f"#id_i{interruption.pk}_follow_up")).to_have_value("none")
     assert page.evaluate("window.__sameDocument") is True

@@ -391,10 +391,10 @@ def request_rollup(
     return run
 
 
-def requested_weeks(run: RollupRun) -> list[date]:
-    """The Mondays a "recompute now" rolls up: the previous and the current week as of its
-    request, and its older ``week`` if it has one."""
-    found = weeks_to_refresh(run.organization, run.requested_at)
+def requested_weeks(run: RollupRun, org: Organization) -> list[date]:
+    """The Mondays a "recompute now" of ``org`` rolls up: the previous and the current week as
+    of its request, and its older ``week`` if it has one."""
+    found = weeks_to_refresh(org, run.requested_at)
     return sorted({*found, run.week} if run.week else found)
 
 

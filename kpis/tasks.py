@@ -91,7 +91,8 @@ def roll_up_requested(run_id: int) -> None:
     """A "recompute now" of the dashboard or the API; its progress lands on the run."""
     run = RollupRun.objects.select_related("organization").get(pk=run_id)
     try:
-        roll_up_weeks(org=run.organization, mondays=requested_weeks(run), run=run)
+        org = run.organization
+        roll_up_weeks(org=org, mondays=requested_weeks(run, org), run=run)
     except Exception as error:
         logger.exception("Requested KPI rollup %s failed", run_id)
         RollupRun.objects.filter(pk=run_id).update(finished_at=timezone.now(), error=str(error)[:500])

@@ -396,7 +396,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "next_week": week + timedelta(weeks=1) if week < this_week else None,
             "recomputes_shown_week": week < this_week - timedelta(weeks=1),
             "run": run,
-            **(_run_context(run) if run is not None else {}),
+            **(_run_context(run, request.org) if run is not None else {}),
         }
     )
     return render_local(request, "kpis/dashboard.html", context)
@@ -473,11 +473,11 @@ def _run_state(run: RollupRun) -> str:
     return "running" if run.weeks_total else "queued"
 
 
-def _run_context(run: RollupRun) -> dict[str, Any]:
+def _run_context(run: RollupRun, org: Organization) -> dict[str, Any]:
     state = _run_state(run)
     return {
         "run": run,
-        "run_weeks": services.requested_weeks(run),
+        "run_weeks": services.requested_weeks(run, org),
         "run_state": state,
         "polling": state in ("queued", "running"),
         "poll_seconds": POLL_SECONDS,
@@ -485,7 +485,7 @@ def _run_context(run: RollupRun) -> dict[str, Any]:
 
 
 def _progress_response(request: HttpRequest, run: RollupRun, status: int = 200) -> HttpResponse:
-    context = _run_context(run)
+    context = _run_context(run, request.org)
     headers = {"HX-Trigger": RECOMPUTED} if context["run_state"] == "done" else {}
     return render_local(request, "kpis/partials/rollup_progress.html", context, status, **headers)
 

@@ -138,6 +138,8 @@ class FollowUpForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.runbooks = {r.pk: r for r in runbooks}
         self.fields["runbook"].choices = [("", "Runbook…"), *[(r.pk, r.ticket_category) for r in runbooks]]
+        for field in self.fields.values():  # saved as picked (static/js/app.js)
+            field.widget.attrs["data-submit-on-pick"] = ""
 
     def clean_runbook(self) -> Runbook | None:
         pk = self.cleaned_data.get("runbook")

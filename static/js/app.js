@@ -28,10 +28,24 @@ document.addEventListener("submit", (event) => {
 // a closed select, which would send a keyboard user to the first option passed: once a key was
 // pressed on it, change waits and Enter goes. While a key-picked option waits, the form's
 // [data-pick-go] button shows, the next stop of Tab (leaving the select does not lose the pick
-// from sight). Without JavaScript a <noscript> button submits.
+// from sight). A form marked data-submit-on-leave (an interruption's review, three such selects
+// in its row) instead submits a key-picked option when the focus leaves the form, and Enter
+// from any of its selects submits it. A form htmx swaps out gets the focus back on the select
+// it was submitted from (the same id in the new content). Without JavaScript a <noscript>
+// button submits.
 {
   const pickSelect = (event) => event.target.closest?.("select[data-submit-on-pick]");
   const changed = (select) => Array.from(select.options).some((option) => option.selected !== option.defaultSelected);
+  const pending = (form) => Array.from(form.querySelectorAll("select[data-submit-on-pick]")).some(changed);
+  let refocus = null;
+  // Forms already submitted: the one htmx swaps out loses the focus as it goes, and Chromium
+  // then fires focusout on it, which must not send its old values a second time.
+  const sent = new WeakSet();
+  const submit = (form, keepFocus = true) => {
+    refocus = keepFocus && form.contains(document.activeElement) ? document.activeElement.id || null : null;
+    sent.add(form);
+    form.requestSubmit();
+  };
   const showGo = (select) => {
     const go = select.form.querySelector("[data-pick-go]");
     if (go) go.hidden = !changed(select);
@@ -48,13 +62,23 @@ document.addEventListener("submit", (event) => {
       return;
     }
     event.preventDefault();
-    if (changed(select)) select.form.requestSubmit();
+    if (pending(select.form)) submit(select.form);
   });
   document.addEventListener("change", (event) => {
     const select = pickSelect(event);
     if (!select) return;
-    if (!select.dataset.keyed && changed(select)) select.form.requestSubmit();
+    if (!select.dataset.keyed && changed(select)) submit(select.form);
     else showGo(select);
+  });
+  document.addEventListener("focusout", (event) => {
+    const form = event.target.closest?.("form[data-submit-on-leave]");
+    if (!form || sent.has(form) || (event.relatedTarget && form.contains(event.relatedTarget))) return;
+    if (pending(form)) submit(form, false); // the focus went elsewhere on purpose: left there
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    const again = refocus && document.getElementById(refocus);
+    refocus = null;
+    if (again) again.focus();
   });
 }
 

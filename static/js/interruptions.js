@@ -16,65 +16,6 @@
     }
   });
 
-  // A row's follow-up (the interruption list, a drill's review) saves when a choice is made:
-  // a click or tap on an option, or from the keyboard Enter, or leaving the row's form. The
-  // arrow keys (and typing a letter) on a closed select change its value at once in Chromium
-  // and Firefox: there they only browse the options, so the row is not saved at each one (it
-  // was: one ArrowDown wrote "Rule tightened" over "Runbook updated" and dropped its runbook).
-  // The saved row replaces the old one; the focus goes back to the same select in it.
-  const BROWSING = ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "PageUp", "PageDown", "Home", "End"];
-  let browsed = null; // [the select, when its last browsing key went down]
-  let refocus = null;
-
-  function followUpForm(element) {
-    return element && element.closest ? element.closest("form.follow-up") : null;
-  }
-
-  function save(form) {
-    delete form.dataset.unsaved;
-    if (form.contains(document.activeElement)) refocus = document.activeElement.id;
-    if (window.htmx) window.htmx.trigger(form, "follow-up-save");
-  }
-
-  document.addEventListener("keydown", function (event) {
-    const form = followUpForm(event.target);
-    if (!form || event.target.tagName !== "SELECT") return;
-    if (BROWSING.includes(event.key) || event.key.length === 1) {
-      browsed = [event.target, performance.now()];
-    } else if (event.key === "Enter" && form.dataset.unsaved) {
-      event.preventDefault();
-      save(form);
-    }
-  });
-
-  document.addEventListener("change", function (event) {
-    const form = followUpForm(event.target);
-    if (!form) return;
-    const byKeyboard = browsed && browsed[0] === event.target && performance.now() - browsed[1] < 500;
-    browsed = null;
-    if (byKeyboard) {
-      form.dataset.unsaved = "true"; // saved on Enter, or when the focus leaves the form
-    } else {
-      save(form);
-    }
-  });
-
-  document.addEventListener("focusout", function (event) {
-    const form = followUpForm(event.target);
-    if (!form || !form.dataset.unsaved) return;
-    if (event.relatedTarget && form.contains(event.relatedTarget)) return; // still in the form
-    refocus = null; // the focus went elsewhere on purpose
-    delete form.dataset.unsaved;
-    if (window.htmx) window.htmx.trigger(form, "follow-up-save");
-  });
-
-  document.addEventListener("htmx:afterSettle", function () {
-    if (!refocus) return;
-    const again = document.getElementById(refocus);
-    refocus = null;
-    if (again) again.focus();
-  });
-
   const dialog = document.getElementById("quick-log");
   const opener = document.getElementById("quick-log-open");
   if (!dialog || !opener) return;

@@ -373,8 +373,7 @@ def request_rollup(
     one (the dashboard's button on a week the nightly rollup no longer refreshes: late data)."""
     from kpis.tasks import roll_up_requested
 
-    older = week if week is not None and week < weeks_to_refresh(org)[0] else None
-    run = RollupRun.objects.create(organization=org, requested_by=user, week=older)
+    run = RollupRun.objects.create(organization=org, requested_by=user, week=older_week(org, week))
 
     def enqueue() -> None:
         try:
@@ -389,6 +388,12 @@ def request_rollup(
 
     transaction.on_commit(enqueue)
     return run
+
+
+def older_week(org: Organization, week: date | None, now: datetime | None = None) -> date | None:
+    """``week`` if it is older than the weeks the nightly rollup refreshes (a "recompute now"
+    then recomputes it too), else None."""
+    return week if week is not None and week < weeks_to_refresh(org, now)[0] else None
 
 
 def requested_weeks(run: RollupRun, org: Organization) -> list[date]:

@@ -394,7 +394,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "this_week": this_week,
             "previous_week": week - timedelta(weeks=1),
             "next_week": week + timedelta(weeks=1) if week < this_week else None,
-            "recomputes_shown_week": week < this_week - timedelta(weeks=1),
+            "recomputes_shown_week": services.older_week(request.org, week, now) is not None,
             "run": run,
             **(_run_context(run, request.org) if run is not None else {}),
         }

@@ -43,16 +43,19 @@ SECTIONS = {
 }
 
 
-def _rows(org) -> dict:
-    """Each section's row, as stored now."""
-    return {"sla": sla_policy(org), "targets": kpi_targets(org), "clients": org}
+# Each section's row read again, as stored (after a refusal: unchanged).
+_READ_AGAIN = {
+    "sla": sla_policy,
+    "targets": kpi_targets,
+    "clients": lambda org: type(org).objects.get(pk=org.pk),
+}
 
 
 @org_view(Perm.VIEW)
 @require_http_methods(["GET", "POST"])
 def kpi_settings(request: HttpRequest) -> HttpResponse:
     org = request.org
-    rows = _rows(org)
+    rows = {"sla": sla_policy(org), "targets": kpi_targets(org), "clients": org}
     forms = {name: SECTIONS[name][0](initial=SECTIONS[name][0].initial_of(row)) for name, row in rows.items()}
     status = 200
     if request.method == "POST":
@@ -74,7 +77,7 @@ def kpi_settings(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("kpis:settings")
         status = UNPROCESSABLE
-        rows = {**_rows(org), "clients": type(org).objects.get(pk=org.pk)}  # as stored: unchanged
+        rows[section] = _READ_AGAIN[section](org)
     context = {
         "nav": "kpi_settings",
         "policy": rows["sla"],
